@@ -1,0 +1,201 @@
+"""Typed configuration of an APPO run: the schema behind the Hydra groups and Isaac Lab's ``APPORunnerCfg``.
+
+Every knob has a type, a default and a docstring. Hydra validates types and unknown keys against these
+dataclasses (they are registered in Hydra's ConfigStore by :mod:`isaac_hydra_ext.config.store`);
+:func:`isaac_hydra_ext.config.validation.validate_config` checks values and relations between them.
+
+Sizes per iteration (see docs/architecture.md):
+    W = ``ppo.num_workers``, B = ``ppo.envs_per_worker``, T = ``ppo.steps_per_env``,
+    N = W * B * T samples per learner iteration, minibatch M = ``ppo.batch_size``,
+    ``num_minibatches = ceil(N / M)``, ``update_epochs`` passes over the N samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+MODES = ("async", "sync", "serial")
+SCHEDULES = ("adaptive", "fixed")
+CORRECTIONS = ("vtrace", "none")
+ACTIVATIONS = ("elu", "relu", "tanh", "selu", "gelu", "silu", "leaky_relu")
+ENV_ERROR_POLICIES = ("restart", "raise")
+BACKENDS = ("gym", "isaaclab")
+
+
+@dataclass
+class PPOConfig:
+    """The APPO algorithm and its collection layout (Hydra group ``ppo``)."""
+
+    # ---- collection layout -------------------------------------------------------------------------
+    mode: str = "async"
+    """``async``: workers collect while the learner trains (policy lag >= 0); ``sync``: workers wait for the
+    new weights after each rollout (classic PPO, lag 0); ``serial``: the same components in one process,
+    no subprocesses (debugging, deterministic tests)."""
+    num_workers: int = 2
+    """W: number of worker processes (serial mode: number of in-process collectors). Each owns one
+    vectorized env. 0 is allowed only with the Isaac Lab backend (in-process GPU collection)."""
+    envs_per_worker: int = 16
+    """B: environments in each worker's vectorized env."""
+    steps_per_env: int = 32
+    """T: steps each env takes per rollout (the rollout length)."""
+    slots_per_worker: int = 2
+    """Rollout-buffer slots owned by each worker (>= 2 so a worker fills one while the learner reads another)."""
+    rollouts_per_iteration: int = 0
+    """Slots the learner consumes per iteration; 0 means W (so an iteration trains on N = W*B*T samples)."""
+
+    # ---- optimisation ------------------------------------------------------------------------------
+    update_epochs: int = 5
+    """Passes over the iteration's samples."""
+    batch_size: int = 2048
+    """M: minibatch size in samples; ``num_minibatches = ceil(W*B*T / M)``."""
+    learning_rate: float = 1e-3
+    """Initial Adam learning rate."""
+    schedule: str = "adaptive"
+    """``adaptive``: rsl_rl's KL-driven learning rate (divide by 1.5 when KL > 2*desired_kl, multiply by 1.5
+    when KL < desired_kl/2); ``fixed``: constant."""
+    desired_kl: float = 0.01
+    """Target KL divergence between the pre-update and the updated policy for the adaptive schedule."""
+    min_learning_rate: float = 1e-5
+    """Lower bound of the adaptive learning rate."""
+    max_learning_rate: float = 1e-2
+    """Upper bound of the adaptive learning rate."""
+    gamma: float = 0.99
+    """Discount factor."""
+    lam: float = 0.95
+    """GAE lambda (also the trace-cutting lambda inside V-trace)."""
+    clip_param: float = 0.2
+    """PPO ratio clip epsilon; also the value-clipping range."""
+    use_clipped_value_loss: bool = True
+    """Clip the value prediction around the pre-update value, as PPO2/rsl_rl do."""
+    value_loss_coef: float = 1.0
+    """Weight of the value loss."""
+    entropy_coef: float = 0.0
+    """Weight of the entropy bonus."""
+    max_grad_norm: float = 1.0
+    """Global gradient-norm clip."""
+    normalize_advantage: bool = True
+    """Normalize advantages to zero mean, unit std over the iteration's valid samples."""
+
+    # ---- off-policy correction ---------------------------------------------------------------------
+    off_policy_correction: str = "vtrace"
+    """``vtrace``: value targets and advantages from V-trace with truncated importance weights;
+    ``none``: plain GAE on the (possibly lagged) samples."""
+    vtrace_rho_clip: float = 1.0
+    """rho-bar: truncation of the importance weight in the V-trace TD term."""
+    vtrace_c_clip: float = 1.0
+    """c-bar: truncation of the importance weight in the V-trace trace."""
+    max_policy_lag: int = 20
+    """Samples whose policy version is more than this many versions behind the learner are dropped (counted)."""
+
+    # ---- model -------------------------------------------------------------------------------------
+    actor_hidden_dims: list[int] = field(default_factory=lambda: [256, 128, 64])
+    """Hidden layer sizes of the actor MLP."""
+    critic_hidden_dims: list[int] = field(default_factory=lambda: [256, 128, 64])
+    """Hidden layer sizes of the critic MLP."""
+    activation: str = "elu"
+    """Hidden activation: elu, relu, tanh, selu, gelu, silu or leaky_relu."""
+    init_std: float = 1.0
+    """Initial standard deviation of the Gaussian policy (state-independent, learned as log-std)."""
+    orthogonal_init: bool = True
+    """Orthogonal weight init (gain sqrt(2) hidden, 0.01 actor output, 1.0 critic output); else PyTorch default."""
+    obs_normalization: bool = True
+    """Running mean/std observation normalization (statistics travel to the workers with the weights)."""
+    obs_clip: float = 10.0
+    """Normalized observations are clipped to [-obs_clip, obs_clip]."""
+
+    # ---- robustness --------------------------------------------------------------------------------
+    on_env_error: str = "restart"
+    """What an env exception or non-finite observation/reward does: ``restart`` the worker (its partial
+    rollout is discarded) or ``raise`` (stop the run with the worker's error)."""
+    max_worker_restarts: int = 10
+    """Total worker restarts allowed in a run; one more stops the run with the last worker error."""
+    heartbeat_timeout_s: float = 120.0
+    """A worker that shows no sign of life for this long is considered hung, killed and restarted."""
+    max_nonfinite_updates: int = 5
+    """Consecutive minibatch updates with a non-finite loss or gradient (each skipped) before the run stops."""
+
+    # ---- learner performance -----------------------------------------------------------------------
+    compile: bool = False
+    """torch.compile the learner's loss computation (GPU learner)."""
+    mixed_precision: bool = False
+    """bf16 autocast of the learner's forward passes on CUDA."""
+
+
+@dataclass
+class EnvConfig:
+    """Which environment the workers step (Hydra group ``env``)."""
+
+    backend: str = "gym"
+    """``gym``: any gymnasium id (including the embedded MuJoCo Go1 task); ``isaaclab``: an Isaac Lab task."""
+    id: str = "Pendulum-v1"
+    """Environment id in the gymnasium registry."""
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments for the env constructor (task parameters)."""
+    max_episode_steps: int = 0
+    """Override of the registered time limit; 0 keeps the registered one."""
+    clip_actions: bool = True
+    """Clip actions to the action space bounds before stepping (the unclipped action is what is trained on)."""
+
+
+@dataclass
+class LoggingConfig:
+    """What is logged and how often (Hydra group ``logging``)."""
+
+    tensorboard: bool = True
+    """Write TensorBoard event files in the run directory."""
+    console: str = "line"
+    """Console progress: ``line`` (one line per log interval), ``none``."""
+    log_every_iterations: int = 1
+    """Console and TensorBoard logging interval in learner iterations."""
+    episode_window: int = 100
+    """Mean return / length are over the last this-many finished episodes."""
+
+
+@dataclass
+class CheckpointConfig:
+    """Checkpointing and resuming (Hydra group ``checkpoint``)."""
+
+    every_iterations: int = 50
+    """Write ``model_<iteration>.pt`` every this many iterations (0: only at the end)."""
+    keep_last: int = 5
+    """Periodic checkpoints kept on disk (older ones are deleted); 0 keeps all."""
+    save_on_exit: bool = True
+    """Write a final checkpoint when the run ends, is interrupted (Ctrl-C, SIGTERM) or fails."""
+    resume: str = ""
+    """``""``: fresh run; ``latest``: the newest checkpoint under ``<output_dir>/<name>/``; or a checkpoint path."""
+
+
+@dataclass
+class ExperimentConfig:
+    """Run identity, budget and placement (Hydra group ``experiment``)."""
+
+    name: str = "appo"
+    """Experiment name; runs go to ``<output_dir>/<name>/<timestamp>/``."""
+    output_dir: str = "logs/appo"
+    """Root directory of all runs (relative to the working directory)."""
+    seed: int = 1
+    """Base seed; worker w uses seed + 1000 * (w + 1) (+ restart count); rank r adds 100003 * r."""
+    max_env_steps: int = 1_000_000
+    """Stop after this many environment steps have been collected."""
+    max_iterations: int = 0
+    """Stop after this many learner iterations; 0: no iteration limit."""
+    max_wall_time_s: float = 0.0
+    """Stop (with a checkpoint) after this many seconds; 0: no limit."""
+    device: str = "auto"
+    """Learner device: ``auto`` (cuda when present), ``cpu``, ``cuda`` or ``cuda:N``."""
+    torch_threads: int = 0
+    """torch.set_num_threads in the learner; 0 picks min(4, cores) when workers run, else all cores."""
+    distributed: bool = False
+    """Multi-process data-parallel learners under torchrun (one rank per GPU); see docs/scaling_out.md."""
+
+
+@dataclass
+class TrainConfig:
+    """The whole run: the composed Hydra config of ``train_appo.yaml``."""
+
+    env: EnvConfig = field(default_factory=EnvConfig)
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
