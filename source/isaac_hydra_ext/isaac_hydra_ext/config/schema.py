@@ -76,6 +76,9 @@ class PPOConfig:
     """Global gradient-norm clip."""
     normalize_advantage: bool = True
     """Normalize advantages to zero mean, unit std over the iteration's valid samples."""
+    value_normalization: bool = True
+    """Learn values in units of running return statistics (keeps the value loss's scale independent of the
+    reward scale, so it cannot swamp the policy gradient under the shared grad-norm clip)."""
 
     # ---- off-policy correction ---------------------------------------------------------------------
     off_policy_correction: str = "vtrace"

@@ -1,0 +1,288 @@
+"""The APPO update: PPO's clipped objective on lagged samples, with V-trace targets and lag dropping.
+
+This module knows nothing about processes, queues or environments: it receives a
+:class:`~isaac_hydra_ext.storage.rollout_buffer.TrajectoryBatch` and the learner's current policy version,
+and returns a dict of statistics.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..storage.rollout_buffer import TrajectoryBatch
+from .models import ActorCritic, gaussian_entropy, gaussian_kl, gaussian_log_prob
+from .normalizer import RunningNormalizer
+from .returns import bootstrap_next_values, gae, vtrace
+
+
+class NonFiniteUpdateError(RuntimeError):
+    """Raised after ``max_nonfinite_updates`` consecutive minibatches had a non-finite loss or gradient."""
+
+
+@dataclass
+class PreparedBatch:
+    """Flat (n_valid, ...) training tensors of one iteration, computed once before the epochs."""
+
+    obs: torch.Tensor
+    critic_obs: torch.Tensor
+    actions: torch.Tensor
+    behaviour_log_probs: torch.Tensor
+    advantages: torch.Tensor
+    returns: torch.Tensor
+    old_values: torch.Tensor
+    old_mean: torch.Tensor
+    old_log_std: torch.Tensor
+
+
+class APPO:
+    """Asynchronous PPO: owns the actor-critic, its optimizer and the learning-rate schedule."""
+
+    def __init__(self, model: ActorCritic, cfg, device: torch.device, grad_sync=None):
+        """``cfg`` is a :class:`~isaac_hydra_ext.config.PPOConfig`; ``grad_sync`` averages gradients across ranks."""
+        self.model = model.to(device)
+        self.cfg = cfg
+        self.device = device
+        self.learning_rate = float(cfg.learning_rate)
+        fused = device.type == "cuda"
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.learning_rate, fused=fused)
+        self.grad_sync = grad_sync
+        self.nonfinite_in_a_row = 0
+        self.nonfinite_total = 0
+
+    # ------------------------------------------------------------------------------------------------
+    def _normalizers(self) -> list[tuple[RunningNormalizer, str]]:
+        out = []
+        if isinstance(self.model.policy.normalizer, RunningNormalizer):
+            out.append((self.model.policy.normalizer, "policy"))
+        if isinstance(self.model.critic.normalizer, RunningNormalizer):
+            out.append((self.model.critic.normalizer, "critic" if self.model.asymmetric else "policy"))
+        return out
+
+    def update_normalizers(self, batch: TrajectoryBatch, valid_rows: torch.Tensor) -> None:
+        """Fold the batch's valid observations into the running statistics (all-reduced when distributed)."""
+        for normalizer, group in self._normalizers():
+            obs = batch.critic_obs if group == "critic" else batch.obs
+            rows = obs[:-1][valid_rows]
+            moments = RunningNormalizer.batch_moments(rows) if rows.numel() else torch.zeros(
+                3, normalizer.dim, dtype=torch.float64, device=obs.device
+            )
+            if self.grad_sync is not None:
+                moments = self.grad_sync.all_reduce_sum(moments)
+            normalizer.merge(moments)
+
+    # ------------------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def prepare(self, batch: TrajectoryBatch, learner_version: int) -> tuple[PreparedBatch, dict[str, float]]:
+        """Values, targets and the sample mask of one iteration (before any gradient step).
+
+        A sample is used when its policy version is at most ``max_policy_lag`` behind ``learner_version`` and
+        all its numbers are finite. Values of s_0..s_T and of the final observations are computed with the
+        current critic, and the targets (GAE or V-trace) with the current policy as target policy.
+        """
+        cfg = self.cfg
+        T, N = batch.num_steps, batch.num_envs
+        lag = (learner_version - batch.versions).to(torch.float32)  # (T, N)
+        finite = (
+            torch.isfinite(batch.obs[:-1]).all(-1)
+            & torch.isfinite(batch.obs[1:]).all(-1)
+            & torch.isfinite(batch.actions).all(-1)
+            & torch.isfinite(batch.log_probs)
+            & torch.isfinite(batch.rewards)
+            & (~batch.truncated | torch.isfinite(batch.final_obs).all(-1))
+        )
+        if batch.critic_obs is not None:
+            finite &= torch.isfinite(batch.critic_obs[:-1]).all(-1) & torch.isfinite(batch.critic_obs[1:]).all(-1)
+        fresh = lag <= cfg.max_policy_lag
+        valid = finite & fresh & (batch.versions >= 0)
+
+        self.update_normalizers(batch, valid)
+
+        critic_obs = batch.critic_obs if self.model.asymmetric else batch.obs
+        final_critic_obs = batch.final_critic_obs if self.model.asymmetric else batch.final_obs
+        # Non-finite inputs would poison the recursion of the whole column: zero them (their samples are masked).
+        critic_obs = torch.nan_to_num(critic_obs, nan=0.0, posinf=0.0, neginf=0.0)
+        values_all = self.model.critic(critic_obs)  # (T+1, N)
+        final_values = torch.zeros(T, N, device=self.device)
+        trunc = batch.truncated
+        if trunc.any():
+            final_values[trunc] = self.model.critic(torch.nan_to_num(final_critic_obs[trunc]))
+        values = values_all[:-1]
+        next_values = bootstrap_next_values(values_all[1:], final_values, batch.terminated, trunc)
+        rewards = torch.nan_to_num(batch.rewards, nan=0.0, posinf=0.0, neginf=0.0)
+        dones = batch.terminated | trunc
+
+        obs = torch.nan_to_num(batch.obs[:-1])
+        actions = torch.nan_to_num(batch.actions)
+        mean = self.model.policy(obs)  # (T, N, A)
+        log_std = self.model.policy.log_std.expand_as(mean)
+        target_log_probs = gaussian_log_prob(actions, mean, log_std)
+        behaviour_log_probs = torch.nan_to_num(batch.log_probs)
+        log_rhos = target_log_probs - behaviour_log_probs
+
+        if cfg.off_policy_correction == "vtrace":
+            advantages, returns = vtrace(
+                rewards, values, next_values, dones, log_rhos, cfg.gamma, cfg.lam, cfg.vtrace_rho_clip, cfg.vtrace_c_clip
+            )
+        else:
+            advantages, returns = gae(rewards, values, next_values, dones, cfg.gamma, cfg.lam)
+
+        critic = self.model.critic
+        if critic.return_normalizer is not None:  # fold this iteration's value targets into the return statistics
+            targets = returns[valid].reshape(-1, 1)
+            moments = RunningNormalizer.batch_moments(targets) if targets.numel() else torch.zeros(
+                3, 1, dtype=torch.float64, device=returns.device)
+            if self.grad_sync is not None:
+                moments = self.grad_sync.all_reduce_sum(moments)
+            critic.return_normalizer.merge(moments)
+
+        flat_valid = valid.reshape(-1)
+        idx = flat_valid.nonzero().squeeze(-1)
+        n_valid = int(idx.numel())
+
+        def pick(x: torch.Tensor) -> torch.Tensor:
+            return x.reshape(T * N, *x.shape[2:]).index_select(0, idx)
+
+        adv = pick(advantages)
+        if cfg.normalize_advantage and n_valid > 1:
+            adv_mean, adv_std = adv.mean(), adv.std()
+            if self.grad_sync is not None:
+                adv_mean, adv_std = self.grad_sync.global_mean_std(adv)
+            adv = (adv - adv_mean) / (adv_std + 1e-8)
+
+        prepared = PreparedBatch(
+            obs=pick(obs),
+            critic_obs=pick(critic_obs[:-1]),
+            actions=pick(actions),
+            behaviour_log_probs=pick(behaviour_log_probs),
+            advantages=adv,
+            returns=pick(returns),
+            old_values=pick(values),
+            old_mean=pick(mean),
+            old_log_std=pick(log_std),
+        )
+        ret_flat, val_flat = prepared.returns, prepared.old_values
+        var_ret = ret_flat.var() if n_valid > 1 else torch.tensor(0.0)
+        explained = 1.0 - (ret_flat - val_flat).var() / var_ret if n_valid > 1 and var_ret > 0 else torch.tensor(0.0)
+        lag_valid = lag[finite & (batch.versions >= 0)]
+        stats = {
+            "samples/total": float(T * N),
+            "samples/used": float(n_valid),
+            "samples/dropped_lag": float((finite & ~fresh).sum()),
+            "samples/dropped_nonfinite": float((~finite).sum()),
+            "lag/mean": float(lag_valid.mean()) if lag_valid.numel() else 0.0,
+            "lag/max": float(lag_valid.max()) if lag_valid.numel() else 0.0,
+            "policy/explained_variance": float(explained),
+            "policy/importance_weight_mean": float(torch.exp(log_rhos[valid]).mean()) if n_valid else 1.0,
+            "values/mean": float(val_flat.mean()) if n_valid else 0.0,
+            "values/return_mean": float(ret_flat.mean()) if n_valid else 0.0,
+        }
+        return prepared, stats
+
+    # ------------------------------------------------------------------------------------------------
+    def _loss(self, mb: PreparedBatch, ids: torch.Tensor):
+        """PPO clipped surrogate + clipped value loss - entropy bonus on the minibatch rows ``ids``."""
+        cfg = self.cfg
+        obs, actions = mb.obs[ids], mb.actions[ids]
+        adv, returns, old_values = mb.advantages[ids], mb.returns[ids], mb.old_values[ids]
+        mean = self.model.policy(obs)
+        log_std = self.model.policy.log_std.expand_as(mean)
+        log_probs = gaussian_log_prob(actions, mean, log_std)
+        # ratio_t = pi_theta(a_t|s_t) / mu(a_t|s_t)   (mu: the behaviour policy that acted)
+        ratio = torch.exp(log_probs - mb.behaviour_log_probs[ids])
+        # L_clip = -E[ min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A) ]
+        surrogate = -torch.min(ratio * adv, torch.clamp(ratio, 1.0 - cfg.clip_param, 1.0 + cfg.clip_param) * adv)
+        policy_loss = surrogate.mean()
+        # Value loss in the critic's output units (normalized returns when value normalization is on).
+        critic = self.model.critic
+        values = critic.normalized(mb.critic_obs[ids])
+        returns, old_values = critic.normalize_value(returns), critic.normalize_value(old_values)
+        if cfg.use_clipped_value_loss:
+            # L_V = E[ max((V - R)^2, (V_old + clip(V - V_old, -eps, eps) - R)^2) ]
+            clipped = old_values + torch.clamp(values - old_values, -cfg.clip_param, cfg.clip_param)
+            value_loss = torch.max((values - returns) ** 2, (clipped - returns) ** 2).mean()
+        else:
+            value_loss = ((values - returns) ** 2).mean()
+        entropy = gaussian_entropy(log_std).mean()
+        loss = policy_loss + cfg.value_loss_coef * value_loss - cfg.entropy_coef * entropy
+        with torch.no_grad():
+            kl = gaussian_kl(mb.old_mean[ids], mb.old_log_std[ids], mean, log_std).mean()
+            clip_frac = ((ratio - 1.0).abs() > cfg.clip_param).float().mean()
+        return loss, policy_loss, value_loss, entropy, kl, clip_frac
+
+    def _adapt_learning_rate(self, kl: float) -> None:
+        """rsl_rl's rule: lr /= 1.5 if KL > 2 * desired; lr *= 1.5 if KL < desired / 2 (within bounds)."""
+        cfg = self.cfg
+        if kl > 2.0 * cfg.desired_kl:
+            self.learning_rate = max(cfg.min_learning_rate, self.learning_rate / 1.5)
+        elif 0.0 < kl < cfg.desired_kl / 2.0:
+            self.learning_rate = min(cfg.max_learning_rate, self.learning_rate * 1.5)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate
+
+    def update(self, batch: TrajectoryBatch, learner_version: int) -> dict[str, float]:
+        """Run ``update_epochs`` passes of minibatch updates on one iteration's samples; return statistics."""
+        cfg = self.cfg
+        prepared, stats = self.prepare(batch, learner_version)
+        n = prepared.advantages.shape[0]
+        num_minibatches = max(1, math.ceil(batch.num_steps * batch.num_envs / cfg.batch_size))
+        keys = ("loss/policy", "loss/value", "loss/entropy", "policy/approx_kl", "policy/clip_fraction",
+                "policy/grad_norm")
+        sums = torch.zeros(len(keys), device=self.device)
+        steps = 0
+        skipped = 0
+        if n > 0:
+            for _ in range(cfg.update_epochs):
+                perm = torch.randperm(n, device=self.device)
+                for ids in torch.tensor_split(perm, min(num_minibatches, n)):
+                    loss, pl, vl, ent, kl, cf = self._loss(prepared, ids)
+                    kl_value = float(kl)
+                    if self.grad_sync is not None:
+                        kl_value = self.grad_sync.mean_scalar(kl_value)
+                    if cfg.schedule == "adaptive" and math.isfinite(kl_value):
+                        self._adapt_learning_rate(kl_value)
+                    self.optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    if self.grad_sync is not None:
+                        self.grad_sync.average_gradients(self.model)
+                    grad_norm = nn.utils.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
+                    if not bool(torch.isfinite(loss) & torch.isfinite(grad_norm)):
+                        # Skip the step: the weights stay at the last good version.
+                        self.optimizer.zero_grad(set_to_none=True)
+                        skipped += 1
+                        self.nonfinite_total += 1
+                        self.nonfinite_in_a_row += 1
+                        if self.nonfinite_in_a_row >= cfg.max_nonfinite_updates:
+                            raise NonFiniteUpdateError(
+                                f"{self.nonfinite_in_a_row} consecutive minibatch updates had a non-finite loss or "
+                                f"gradient (loss={float(loss)}, grad_norm={float(grad_norm)}); stopping "
+                                f"(ppo.max_nonfinite_updates={cfg.max_nonfinite_updates})"
+                            )
+                        continue
+                    self.nonfinite_in_a_row = 0
+                    self.optimizer.step()
+                    steps += 1
+                    sums += torch.stack([pl.detach(), vl.detach(), ent.detach(), kl, cf, grad_norm.detach()])
+        means = (sums / max(steps, 1)).tolist()
+        stats.update(dict(zip(keys, means)))
+        stats["policy/learning_rate"] = self.learning_rate
+        stats["policy/std"] = float(torch.exp(self.model.policy.log_std).mean())
+        stats["updates/minibatch_steps"] = float(steps)
+        stats["updates/skipped_nonfinite"] = float(skipped)
+        stats["updates/skipped_nonfinite_total"] = float(self.nonfinite_total)
+        return stats
+
+    # ------------------------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Optimizer and schedule state (the model is saved by the caller)."""
+        return {"optimizer": self.optimizer.state_dict(), "learning_rate": self.learning_rate}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore the optimizer and the adaptive learning rate (so a resumed run keeps its schedule)."""
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.learning_rate = float(state["learning_rate"])
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate

@@ -1,0 +1,186 @@
+"""Actor-critic networks: a Gaussian policy with learned state-independent log-std and a value function."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .normalizer import RunningNormalizer
+
+_ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "elu": nn.ELU,
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "selu": nn.SELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "leaky_relu": nn.LeakyReLU,
+}
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def build_mlp(in_dim: int, hidden: Sequence[int], out_dim: int, activation: str) -> nn.Sequential:
+    """``Linear -> act -> ... -> Linear(out_dim)`` with the given hidden sizes."""
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"activation={activation!r} is not one of {sorted(_ACTIVATIONS)}")
+    layers: list[nn.Module] = []
+    last = in_dim
+    for size in hidden:
+        layers += [nn.Linear(last, int(size)), _ACTIVATIONS[activation]()]
+        last = int(size)
+    layers.append(nn.Linear(last, out_dim))
+    return nn.Sequential(*layers)
+
+
+def orthogonal_init(mlp: nn.Sequential, output_gain: float) -> None:
+    """Orthogonal weights (gain sqrt(2) for hidden layers, ``output_gain`` for the last), zero biases."""
+    linears = [m for m in mlp if isinstance(m, nn.Linear)]
+    for i, layer in enumerate(linears):
+        nn.init.orthogonal_(layer.weight, gain=output_gain if i == len(linears) - 1 else math.sqrt(2.0))
+        nn.init.zeros_(layer.bias)
+
+
+def gaussian_log_prob(actions: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
+    """Log-density of a diagonal Gaussian, summed over the action dimensions.
+
+    log N(a; mu, sigma) = sum_i [ -(a_i - mu_i)^2 / (2 sigma_i^2) - log sigma_i - log sqrt(2 pi) ]
+    """
+    z = (actions - mean) * torch.exp(-log_std)
+    return (-0.5 * z * z - log_std - _LOG_SQRT_2PI).sum(-1)
+
+
+def gaussian_entropy(log_std: torch.Tensor) -> torch.Tensor:
+    """Entropy of a diagonal Gaussian: sum_i [ log sigma_i + 0.5 * log(2 pi e) ]."""
+    return (log_std + _LOG_SQRT_2PI + 0.5).sum(-1)
+
+
+def gaussian_kl(mean_p: torch.Tensor, log_std_p: torch.Tensor, mean_q: torch.Tensor, log_std_q: torch.Tensor):
+    """KL(p || q) of diagonal Gaussians, summed over dimensions.
+
+    KL = sum_i [ log(s_q/s_p) + (s_p^2 + (m_p - m_q)^2) / (2 s_q^2) - 1/2 ]
+    """
+    var_p = torch.exp(2.0 * log_std_p)
+    var_q = torch.exp(2.0 * log_std_q)
+    return (log_std_q - log_std_p + (var_p + (mean_p - mean_q) ** 2) / (2.0 * var_q) - 0.5).sum(-1)
+
+
+class GaussianPolicy(nn.Module):
+    """pi(a|s) = N(mu(norm(s)), diag(exp(log_std))^2): what the workers run and what is exported."""
+
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        hidden_dims: Sequence[int],
+        activation: str = "elu",
+        init_std: float = 1.0,
+        obs_normalization: bool = True,
+        obs_clip: float = 10.0,
+        orthogonal: bool = True,
+    ):
+        """Build the normalizer, the mean MLP and the log-std parameter."""
+        super().__init__()
+        self.obs_dim, self.act_dim = obs_dim, act_dim
+        self.normalizer: nn.Module = RunningNormalizer(obs_dim, clip=obs_clip) if obs_normalization else nn.Identity()
+        self.mean_net = build_mlp(obs_dim, hidden_dims, act_dim, activation)
+        if orthogonal:
+            orthogonal_init(self.mean_net, output_gain=0.01)
+        self.log_std = nn.Parameter(torch.full((act_dim,), math.log(init_std)))
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """Deterministic action (the mean) for raw observations."""
+        return self.mean_net(self.normalizer(obs))
+
+    def act(self, obs: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sample actions for raw observations; return (actions, log-probabilities)."""
+        mean = self.forward(obs)
+        log_std = self.log_std.expand_as(mean)
+        noise = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        actions = mean + torch.exp(log_std) * noise
+        return actions, gaussian_log_prob(actions, mean, log_std)
+
+
+class ValueFunction(nn.Module):
+    """V(s) = MLP(norm(s)); sees the critic observation group when the env provides one.
+
+    With ``value_normalization`` the network predicts the value in units of running return statistics:
+    V(s) = mu_R + sigma_R * MLP(norm(s)) (rl_games' ``normalize_value``, Sample Factory's
+    ``normalize_returns``), so the value loss keeps the same scale whatever the reward scale.
+    """
+
+    def __init__(
+        self,
+        obs_dim: int,
+        hidden_dims: Sequence[int],
+        activation: str = "elu",
+        obs_normalization: bool = True,
+        obs_clip: float = 10.0,
+        orthogonal: bool = True,
+        value_normalization: bool = False,
+    ):
+        """Build the normalizer and the value MLP."""
+        super().__init__()
+        self.normalizer: nn.Module = RunningNormalizer(obs_dim, clip=obs_clip) if obs_normalization else nn.Identity()
+        self.value_net = build_mlp(obs_dim, hidden_dims, 1, activation)
+        if orthogonal:
+            orthogonal_init(self.value_net, output_gain=1.0)
+        self.return_normalizer = RunningNormalizer(1, clip=math.inf) if value_normalization else None
+
+    def normalized(self, obs: torch.Tensor) -> torch.Tensor:
+        """The network's raw output (...,): the value in normalized return units when normalization is on."""
+        return self.value_net(self.normalizer(obs)).squeeze(-1)
+
+    def normalize_value(self, value: torch.Tensor) -> torch.Tensor:
+        """(V - mu_R) / sigma_R (identity without value normalization)."""
+        if self.return_normalizer is None:
+            return value
+        return self.return_normalizer(value.unsqueeze(-1)).squeeze(-1)
+
+    def denormalize_value(self, normalized: torch.Tensor) -> torch.Tensor:
+        """mu_R + sigma_R * v (identity without value normalization)."""
+        if self.return_normalizer is None:
+            return normalized
+        rn = self.return_normalizer
+        std = torch.sqrt(rn.var + rn.eps).to(normalized.dtype)
+        return normalized * std + rn.mean.to(normalized.dtype)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """Values (...,) for raw observations (..., obs_dim), in reward units."""
+        return self.denormalize_value(self.normalized(obs))
+
+
+class ActorCritic(nn.Module):
+    """The learner's model: ``policy`` (published to workers) and ``critic`` (learner only)."""
+
+    def __init__(self, obs_dim: int, act_dim: int, critic_obs_dim: int, cfg) -> None:
+        """Build both networks from a :class:`~isaac_hydra_ext.config.PPOConfig`."""
+        super().__init__()
+        self.policy = build_policy(obs_dim, act_dim, cfg)
+        self.critic = ValueFunction(
+            critic_obs_dim or obs_dim,
+            cfg.critic_hidden_dims,
+            cfg.activation,
+            cfg.obs_normalization,
+            cfg.obs_clip,
+            cfg.orthogonal_init,
+            cfg.value_normalization,
+        )
+        self.asymmetric = critic_obs_dim > 0
+
+
+def build_policy(obs_dim: int, act_dim: int, cfg) -> GaussianPolicy:
+    """The policy alone, as a worker builds it (same architecture as ``ActorCritic.policy``)."""
+    return GaussianPolicy(
+        obs_dim,
+        act_dim,
+        cfg.actor_hidden_dims,
+        cfg.activation,
+        cfg.init_std,
+        cfg.obs_normalization,
+        cfg.obs_clip,
+        cfg.orthogonal_init,
+    )

@@ -1,0 +1,64 @@
+"""Create the :class:`~isaac_hydra_ext.envs.vec_env.VecEnv` an :class:`EnvConfig` describes."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+
+import gymnasium as gym
+
+from .vec_env import EnvSpec, GymVecEnv, VecEnv
+
+
+class EnvConfigError(ValueError):
+    """The env config names an env that cannot be made (unknown id, bad kwargs)."""
+
+
+def _import_id(env_id: str) -> str:
+    """Support gymnasium's ``module:EnvId`` form: import ``module`` (which registers the id), return the id.
+
+    Our own ids are registered by importing :mod:`isaac_hydra_ext.envs`, which importing this module does.
+    """
+    if ":" in env_id:
+        module, env_id = env_id.split(":", 1)
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise EnvConfigError(f"env.id: cannot import module {module!r} to register {env_id!r}: {exc}") from exc
+    return env_id
+
+
+def check_env_id(env_id: str) -> str:
+    """Return the bare id if it is registered, else raise :class:`EnvConfigError` with close matches."""
+    bare = _import_id(env_id)
+    if bare not in gym.registry:
+        close = difflib.get_close_matches(bare, list(gym.registry.keys()), n=5, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise EnvConfigError(
+            f"env.id={env_id!r} is not a registered gymnasium environment{hint} "
+            f"(allowed: any id in gymnasium.registry, or 'module:Id' to import a module that registers it)"
+        )
+    return bare
+
+
+def make_vec_env(env_cfg, num_envs: int) -> VecEnv:
+    """Build B = ``num_envs`` envs of ``env_cfg`` (an :class:`~isaac_hydra_ext.config.EnvConfig`)."""
+    if env_cfg.backend != "gym":
+        raise EnvConfigError(
+            f"env.backend={env_cfg.backend!r} cannot be created by the worker factory; allowed here: 'gym' "
+            "(Isaac Lab envs are created by scripts/reinforcement_learning/appo/train.py)"
+        )
+    env_id = check_env_id(env_cfg.id)
+    try:
+        return GymVecEnv(env_id, num_envs, dict(env_cfg.kwargs), env_cfg.max_episode_steps)
+    except TypeError as exc:
+        raise EnvConfigError(f"env {env_cfg.id!r} rejected env.kwargs={dict(env_cfg.kwargs)}: {exc}") from exc
+
+
+def probe_env_spec(env_cfg) -> EnvSpec:
+    """Create one env, read its shapes and limits, close it (fails early with a clear message)."""
+    env = make_vec_env(env_cfg, 1)
+    try:
+        return env.spec
+    finally:
+        env.close()

@@ -1,0 +1,155 @@
+"""RolloutCollector: one vectorized env plus a policy copy, writing whole rollouts into buffer slots.
+
+The same class runs inside a worker process (async/sync modes), in the learner process for every collector
+(serial mode), and in the learner process on the GPU (Isaac Lab in-process collection, ``num_workers=0``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from ..appo.models import GaussianPolicy
+from ..envs.vec_env import VecEnv
+from ..storage.rollout_buffer import RolloutBuffer
+
+
+def collector_seed(base_seed: int, worker_id: int, incarnation: int = 0) -> int:
+    """Seed of collector/worker ``worker_id`` (the same in every mode, so serial and async start alike)."""
+    return base_seed + 1000 * (worker_id + 1) + 7919 * incarnation
+
+
+class EnvError(RuntimeError):
+    """An environment raised or produced non-finite numbers; the message names worker, env and step."""
+
+
+@dataclass
+class RolloutInfo:
+    """What a collector reports with a finished slot (small, plain Python values)."""
+
+    slot: int
+    env_steps: int
+    episode_returns: list[float] = field(default_factory=list)
+    episode_lengths: list[int] = field(default_factory=list)
+    env_log: dict[str, float] = field(default_factory=dict)
+    """Mean of each ``info["log"]`` key over the steps where it appeared."""
+    timers: dict[str, float] = field(default_factory=dict)
+    """Seconds spent in ``env``, ``inference``, ``write`` and ``weights`` during this rollout."""
+    first_version: int = 0
+    last_version: int = 0
+
+
+class RolloutCollector:
+    """Collects T steps of B envs into one slot of a :class:`RolloutBuffer` per :meth:`collect` call."""
+
+    def __init__(
+        self,
+        env: VecEnv,
+        policy: GaussianPolicy,
+        buffer: RolloutBuffer,
+        seed: int,
+        clip_actions: bool = True,
+        name: str = "collector",
+        heartbeat: Callable[[], None] | None = None,
+    ):
+        """Reset ``env`` with ``seed`` and remember its first observation."""
+        self.env = env
+        self.policy = policy
+        self.buffer = buffer
+        self.name = name
+        self.heartbeat = heartbeat
+        self.device = env.device
+        spec = env.spec
+        self.low = self.high = None
+        if clip_actions and spec.action_low:
+            self.low = torch.as_tensor(spec.action_low, dtype=torch.float32, device=self.device)
+            self.high = torch.as_tensor(spec.action_high, dtype=torch.float32, device=self.device)
+        # The collector's own generator: action noise never touches the global RNG (serial-mode determinism).
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(seed)
+        self.obs, self.critic_obs = env.reset(seed=seed)
+        self._check_finite(self.obs, "observation after reset", step=0)
+        B = env.num_envs
+        self.ep_return = torch.zeros(B, dtype=torch.float64, device=self.device)
+        self.ep_length = torch.zeros(B, dtype=torch.int64, device=self.device)
+        self.total_steps = 0
+
+    def _check_finite(self, x: torch.Tensor, what: str, step: int) -> None:
+        bad = ~torch.isfinite(x)
+        if bad.any():
+            rows = bad.reshape(bad.shape[0], -1).any(-1).nonzero().flatten().tolist()
+            raise EnvError(
+                f"{self.name}: env {rows[0]} (of envs {rows[:8]}) returned a non-finite {what} "
+                f"at env step {self.total_steps + step} (values {x[rows[0]].flatten()[:6].tolist()})"
+            )
+
+    @torch.inference_mode()
+    def collect(self, slot: int, refresh_weights: Callable[[], int]) -> RolloutInfo:
+        """Fill ``slot`` with T steps; ``refresh_weights()`` loads newer weights if any and returns the version."""
+        buf = self.buffer
+        T = buf.steps
+        timers = {"env": 0.0, "inference": 0.0, "write": 0.0, "weights": 0.0}
+        info = RolloutInfo(slot=slot, env_steps=T * self.env.num_envs)
+        log_sums: dict[str, float] = {}
+        log_counts: dict[str, int] = {}
+        versions = buf.versions[slot]
+        for t in range(T):
+            t0 = time.perf_counter()
+            version = refresh_weights()
+            if t == 0:
+                info.first_version = version
+            t1 = time.perf_counter()
+            buf.obs[slot, t].copy_(self.obs)
+            if buf.critic_obs is not None:
+                buf.critic_obs[slot, t].copy_(self.critic_obs)
+            t2 = time.perf_counter()
+            actions, log_probs = self.policy.act(self.obs, self.generator)
+            env_actions = actions if self.low is None else torch.maximum(torch.minimum(actions, self.high), self.low)
+            t3 = time.perf_counter()
+            try:
+                step = self.env.step(env_actions)
+            except Exception as exc:  # name the worker and the step; the original error is chained
+                raise EnvError(f"{self.name}: env.step raised at env step {self.total_steps + t}: {exc!r}") from exc
+            t4 = time.perf_counter()
+            self._check_finite(step.obs, "observation", t)
+            self._check_finite(step.reward, "reward", t)
+            buf.actions[slot, t].copy_(actions)
+            buf.log_probs[slot, t].copy_(log_probs)
+            buf.rewards[slot, t].copy_(step.reward)
+            buf.terminated[slot, t].copy_(step.terminated)
+            buf.truncated[slot, t].copy_(step.truncated)
+            buf.final_obs[slot, t].copy_(step.final_obs)
+            if buf.critic_obs is not None:
+                buf.final_critic_obs[slot, t].copy_(step.final_critic_obs)
+            versions[t] = version
+            # episode bookkeeping: returns and lengths of episodes that ended at this step
+            self.ep_return += step.reward.to(torch.float64)
+            self.ep_length += 1
+            done = step.terminated | step.truncated
+            if done.any():
+                info.episode_returns.extend(self.ep_return[done].tolist())
+                info.episode_lengths.extend(self.ep_length[done].tolist())
+                self.ep_return[done] = 0.0
+                self.ep_length[done] = 0
+            for key, value in step.log.items():
+                log_sums[key] = log_sums.get(key, 0.0) + value
+                log_counts[key] = log_counts.get(key, 0) + 1
+            self.obs, self.critic_obs = step.obs, step.critic_obs
+            t5 = time.perf_counter()
+            timers["weights"] += t1 - t0
+            timers["write"] += (t2 - t1) + (t5 - t4)
+            timers["inference"] += t3 - t2
+            timers["env"] += t4 - t3
+            if self.heartbeat is not None:
+                self.heartbeat()
+        buf.obs[slot, T].copy_(self.obs)
+        if buf.critic_obs is not None:
+            buf.critic_obs[slot, T].copy_(self.critic_obs)
+        self.total_steps += T
+        info.last_version = int(versions[T - 1])
+        info.env_log = {k: log_sums[k] / log_counts[k] for k in log_sums}
+        info.timers = timers
+        return info

@@ -1,0 +1,233 @@
+"""WorkerPool: starts, feeds, watches and replaces the worker processes (learner side).
+
+Slot ownership: worker w owns slots ``[w*K, (w+1)*K)`` (K = ``slots_per_worker``). A slot is either *with
+its worker* (free for writing or being written), *ready* (announced complete, waiting for the learner), or
+*with the learner*. When a worker dies or hangs, the slots still with it are poisoned (their partial contents
+can never be trained on) and handed to its replacement; ready slots stay valid and are trained on.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+
+import torch
+
+from .collector import RolloutInfo, collector_seed
+from .worker import WorkerSpec, worker_main
+
+log = logging.getLogger(__name__)
+
+
+class WorkerFailure(RuntimeError):
+    """The run cannot continue because of a worker (error with ``on_env_error=raise``, or restarts exhausted)."""
+
+
+@dataclass
+class _Handle:
+    process: mp.process.BaseProcess
+    conn: Connection
+    incarnation: int
+    started: float
+    slots_with_worker: set[int] = field(default_factory=set)
+    pid: int = 0
+
+
+class WorkerPool:
+    """Owns W worker processes for one run."""
+
+    def __init__(self, cfg, obs_dim: int, act_dim: int, buffer, weights, stop_requested: Callable[[], bool]):
+        """``cfg`` is the run's :class:`~isaac_hydra_ext.config.TrainConfig`; nothing starts until :meth:`start`."""
+        self.cfg = cfg
+        self.ppo = cfg.ppo
+        self.obs_dim, self.act_dim = obs_dim, act_dim
+        self.buffer = buffer
+        self.weights = weights
+        self.stop_requested = stop_requested
+        self.ctx = mp.get_context("spawn")
+        self.num_workers = self.ppo.num_workers
+        self.slots_per_worker = self.ppo.slots_per_worker
+        self.heartbeats = torch.zeros(self.num_workers, dtype=torch.float64).share_memory_()
+        self.handles: list[_Handle | None] = [None] * self.num_workers
+        self.ready: deque[RolloutInfo] = deque()
+        self.restarts = 0
+        self.errors: list[str] = []
+
+    # ------------------------------------------------------------------------------------------------
+    def owner(self, slot: int) -> int:
+        """Worker that owns ``slot``."""
+        return slot // self.slots_per_worker
+
+    def _spawn(self, wid: int, incarnation: int) -> _Handle:
+        parent_conn, child_conn = self.ctx.Pipe(duplex=True)
+        spec = WorkerSpec(
+            worker_id=wid,
+            incarnation=incarnation,
+            seed=collector_seed(self.cfg.experiment.seed, wid, incarnation),
+            env_cfg=self.cfg.env,
+            ppo_cfg=self.ppo,
+            obs_dim=self.obs_dim,
+            act_dim=self.act_dim,
+            learner_pid=os.getpid(),
+            clip_actions=self.cfg.env.clip_actions,
+        )
+        process = self.ctx.Process(
+            target=worker_main,
+            args=(spec, child_conn, self.buffer, self.weights, self.heartbeats),
+            name=f"appo-worker-{wid}",
+            daemon=True,
+        )
+        # The child inherits an ignored SIGINT through exec, so a Ctrl-C during its start-up cannot kill it.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            process.start()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        child_conn.close()
+        self.heartbeats[wid] = time.monotonic()
+        return _Handle(process=process, conn=parent_conn, incarnation=incarnation, started=time.monotonic(),
+                       pid=process.pid or 0)
+
+    def start_workers(self) -> None:
+        """Start every worker process (slots are handed out with :meth:`return_slot`)."""
+        for wid in range(self.num_workers):
+            self.handles[wid] = self._spawn(wid, 0)
+
+    @property
+    def pids(self) -> list[int]:
+        """Current worker process ids."""
+        return [h.pid if h is not None else 0 for h in self.handles]
+
+    # ------------------------------------------------------------------------------------------------
+    def return_slot(self, slot: int) -> None:
+        """Hand ``slot`` back to its owner for writing."""
+        wid = self.owner(slot)
+        handle = self.handles[wid]
+        handle.slots_with_worker.add(slot)
+        try:
+            handle.conn.send(("slot", slot))
+        except (OSError, BrokenPipeError):
+            pass  # the worker is dead; its death is handled in poll() and the slot goes to its replacement
+
+    def _restart(self, wid: int, reason: str, kind: str) -> None:
+        """Replace worker ``wid`` (or raise :class:`WorkerFailure`)."""
+        handle = self.handles[wid]
+        self.errors.append(reason)
+        if kind == "env" and self.ppo.on_env_error == "raise":
+            raise WorkerFailure(f"{reason}\n(ppo.on_env_error=raise stops the run; 'restart' would replace the worker)")
+        if self.restarts >= self.ppo.max_worker_restarts:
+            raise WorkerFailure(
+                f"worker {wid} failed and the restart limit ppo.max_worker_restarts={self.ppo.max_worker_restarts} "
+                f"is used up. Last error: {reason}"
+            )
+        self.restarts += 1
+        log.warning("restarting worker %d (restart %d/%d): %s", wid, self.restarts, self.ppo.max_worker_restarts,
+                    reason.splitlines()[0])
+        self._kill(handle)
+        pending = sorted(handle.slots_with_worker)
+        for slot in pending:
+            self.buffer.poison(slot)  # a partial rollout must never be trained on
+        self.handles[wid] = self._spawn(wid, handle.incarnation + 1)
+        for slot in pending:
+            self.return_slot(slot)
+
+    @staticmethod
+    def _kill(handle: _Handle) -> None:
+        if handle.process.is_alive():
+            handle.process.kill()
+        handle.process.join(timeout=5.0)
+        try:
+            handle.conn.close()
+        except OSError:
+            pass
+
+    def poll(self, timeout: float) -> None:
+        """Receive messages and detect dead or hung workers for up to ``timeout`` seconds."""
+        conns = {h.conn: wid for wid, h in enumerate(self.handles) if h is not None}
+        sentinels = {h.process.sentinel: wid for wid, h in enumerate(self.handles) if h is not None}
+        ready_objs = wait(list(conns) + list(sentinels), timeout=timeout)
+        dead: dict[int, str] = {}
+        error_kind: dict[int, str] = {}
+        for obj in ready_objs:
+            if obj in conns:
+                wid = conns[obj]
+                handle = self.handles[wid]
+                try:
+                    while handle.conn.poll(0):
+                        msg = handle.conn.recv()
+                        if msg[0] == "ready":
+                            info = RolloutInfo(**msg[2])
+                            handle.slots_with_worker.discard(info.slot)
+                            self.ready.append(info)
+                        elif msg[0] == "hello":
+                            handle.pid = int(msg[1])
+                        elif msg[0] == "error":
+                            _, kind, message, tb = msg
+                            dead[wid] = f"{message}\n{tb}"
+                            error_kind[wid] = kind
+                except (EOFError, OSError):
+                    dead.setdefault(wid, f"worker {wid} (pid {handle.pid}) closed its pipe unexpectedly")
+        now = time.monotonic()
+        for wid, handle in enumerate(self.handles):
+            if handle is None:
+                continue
+            if not handle.process.is_alive() and wid not in dead:
+                handle.process.join(timeout=1.0)
+                code = handle.process.exitcode
+                how = f"killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+                dead[wid] = f"worker {wid} (pid {handle.pid}) {how} without reporting an error"
+            elif wid not in dead and now - float(self.heartbeats[wid]) > self.ppo.heartbeat_timeout_s:
+                dead[wid] = (
+                    f"worker {wid} (pid {handle.pid}) showed no sign of life for {now - float(self.heartbeats[wid]):.0f} s "
+                    f"(ppo.heartbeat_timeout_s={self.ppo.heartbeat_timeout_s}); killed as hung"
+                )
+        for wid, reason in dead.items():
+            self._restart(wid, reason, error_kind.get(wid, "internal"))
+
+    def next_rollouts(self, count: int) -> list[RolloutInfo] | None:
+        """Block until ``count`` complete rollouts are ready (oldest first); None if a stop was requested."""
+        while len(self.ready) < count:
+            if self.stop_requested():
+                return None
+            self.poll(timeout=0.2)
+        return [self.ready.popleft() for _ in range(count)]
+
+    @property
+    def occupancy(self) -> float:
+        """Fraction of all slots that hold complete rollouts waiting for the learner."""
+        return len(self.ready) / max(1, self.num_workers * self.slots_per_worker)
+
+    # ------------------------------------------------------------------------------------------------
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask every worker to stop, then terminate/kill stragglers; leaves no child process behind."""
+        for handle in self.handles:
+            if handle is None:
+                continue
+            try:
+                handle.conn.send(("stop",))
+            except (OSError, BrokenPipeError):
+                pass
+        deadline = time.monotonic() + timeout
+        for handle in self.handles:
+            if handle is not None:
+                handle.process.join(timeout=max(0.0, deadline - time.monotonic()))
+        for handle in self.handles:
+            if handle is not None and handle.process.is_alive():
+                handle.process.terminate()
+                handle.process.join(timeout=2.0)
+            if handle is not None and handle.process.is_alive():
+                handle.process.kill()
+                handle.process.join(timeout=2.0)
+            if handle is not None:
+                try:
+                    handle.conn.close()
+                except OSError:
+                    pass
+        self.handles = [None] * self.num_workers

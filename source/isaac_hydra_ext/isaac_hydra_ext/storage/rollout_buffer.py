@@ -1,0 +1,163 @@
+"""Preallocated rollout storage: slots of T steps x B envs, optionally in shared memory.
+
+A slot is one worker's rollout. Workers write slots in place and hand over the slot *index*; the learner
+gathers the indices it was handed into one :class:`TrajectoryBatch`. Every step is stamped with the policy
+version that produced it. Fields are time-major per slot:
+
+====================  ========================  =============================================
+field                 shape                     meaning
+====================  ========================  =============================================
+obs                   (S, T+1, B, obs_dim)      s_0..s_T (s_T: bootstrap observation)
+critic_obs            (S, T+1, B, critic_dim)   privileged observation (only if the env has one)
+actions               (S, T, B, act_dim)        a_t as sampled (before clipping to bounds)
+log_probs             (S, T, B)                 log mu(a_t|s_t) of the behaviour policy
+rewards               (S, T, B)                 r_t
+terminated            (S, T, B)                 episode ended in a terminal state at t
+truncated             (S, T, B)                 episode cut by a time limit at t
+final_obs             (S, T, B, obs_dim)        last observation of the episode where done at t
+final_critic_obs      (S, T, B, critic_dim)     the same for the critic group
+versions              (S, T)                    policy version that acted at step t
+====================  ========================  =============================================
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import torch
+
+
+@dataclass
+class TrajectoryBatch:
+    """Several slots concatenated along the env axis: shapes (T[+1], N, ...) with N = slots * B."""
+
+    obs: torch.Tensor
+    actions: torch.Tensor
+    log_probs: torch.Tensor
+    rewards: torch.Tensor
+    terminated: torch.Tensor
+    truncated: torch.Tensor
+    final_obs: torch.Tensor
+    versions: torch.Tensor
+    critic_obs: torch.Tensor | None = None
+    final_critic_obs: torch.Tensor | None = None
+
+    @property
+    def num_steps(self) -> int:
+        """T."""
+        return int(self.actions.shape[0])
+
+    @property
+    def num_envs(self) -> int:
+        """N (envs of all gathered slots)."""
+        return int(self.actions.shape[1])
+
+
+@dataclass
+class RolloutBuffer:
+    """The slot storage shared by workers and learner (see the module docstring for the layout)."""
+
+    obs: torch.Tensor
+    actions: torch.Tensor
+    log_probs: torch.Tensor
+    rewards: torch.Tensor
+    terminated: torch.Tensor
+    truncated: torch.Tensor
+    final_obs: torch.Tensor
+    versions: torch.Tensor
+    critic_obs: torch.Tensor | None = None
+    final_critic_obs: torch.Tensor | None = None
+
+    @classmethod
+    def allocate(
+        cls,
+        num_slots: int,
+        steps: int,
+        envs: int,
+        obs_dim: int,
+        act_dim: int,
+        critic_obs_dim: int = 0,
+        shared: bool = False,
+        device: str | torch.device = "cpu",
+    ) -> RolloutBuffer:
+        """Allocate all slots once; ``shared=True`` puts them in shared memory for worker processes.
+
+        Float fields start as NaN, so a read of a slot that was never written cannot pass as data: the
+        learner's finite-sample check drops and counts it.
+        """
+        S, T, B = num_slots, steps, envs
+
+        def floats(*shape: int) -> torch.Tensor:
+            return torch.full(shape, math.nan, dtype=torch.float32, device=device)
+
+        def flags() -> torch.Tensor:
+            return torch.zeros((S, T, B), dtype=torch.bool, device=device)
+
+        buf = cls(
+            obs=floats(S, T + 1, B, obs_dim),
+            actions=floats(S, T, B, act_dim),
+            log_probs=floats(S, T, B),
+            rewards=floats(S, T, B),
+            terminated=flags(),
+            truncated=flags(),
+            final_obs=floats(S, T, B, obs_dim),
+            versions=torch.full((S, T), -1, dtype=torch.int64, device=device),
+            critic_obs=floats(S, T + 1, B, critic_obs_dim) if critic_obs_dim else None,
+            final_critic_obs=floats(S, T, B, critic_obs_dim) if critic_obs_dim else None,
+        )
+        if shared:
+            for t in buf.tensors():
+                t.share_memory_()
+        return buf
+
+    def tensors(self) -> list[torch.Tensor]:
+        """All allocated field tensors."""
+        return [getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None]
+
+    @property
+    def num_slots(self) -> int:
+        """S."""
+        return int(self.actions.shape[0])
+
+    @property
+    def steps(self) -> int:
+        """T."""
+        return int(self.actions.shape[1])
+
+    @property
+    def envs(self) -> int:
+        """B."""
+        return int(self.actions.shape[2])
+
+    @property
+    def nbytes(self) -> int:
+        """Total bytes of all slots."""
+        return sum(t.numel() * t.element_size() for t in self.tensors())
+
+    def poison(self, slot: int) -> None:
+        """Mark a slot's contents invalid (NaN), e.g. the partial rollout of a worker that died."""
+        for f in fields(self):
+            t = getattr(self, f.name)
+            if t is not None and t.dtype == torch.float32:
+                t[slot].fill_(math.nan)
+
+    def gather(self, slots: list[int], device: str | torch.device) -> TrajectoryBatch:
+        """Copy the given slots into one (T[+1], len(slots)*B, ...) batch on ``device``.
+
+        The copy is made before returning, so the slots can be handed back to their workers right away.
+        """
+        index = torch.as_tensor(slots, dtype=torch.long, device=self.actions.device)
+        out = {}
+        for f in fields(self):
+            t = getattr(self, f.name)
+            if t is None:
+                out[f.name] = None
+                continue
+            picked = t.index_select(0, index)  # (K, T[+1], B, ...) or versions (K, T)
+            if f.name == "versions":
+                picked = picked.unsqueeze(-1).expand(-1, -1, self.envs)  # (K, T, B)
+            # (K, T, B, ...) -> (T, K*B, ...)
+            picked = picked.transpose(0, 1).reshape(picked.shape[1], -1, *picked.shape[3:])
+            out[f.name] = picked.to(device, non_blocking=False).contiguous()
+        return TrajectoryBatch(**out)
