@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ..storage.rollout_buffer import TrajectoryBatch
+from .losses import clip_fraction, clipped_surrogate, value_loss
 from .models import ActorCritic, gaussian_entropy, gaussian_kl, gaussian_log_prob
 from .normalizer import RunningNormalizer
 from .returns import bootstrap_next_values, gae, vtrace
@@ -193,25 +194,22 @@ class APPO:
         log_probs = gaussian_log_prob(actions, mean, log_std)
         # ratio_t = pi_theta(a_t|s_t) / mu(a_t|s_t)   (mu: the behaviour policy that acted)
         ratio = torch.exp(log_probs - mb.behaviour_log_probs[ids])
-        # L_clip = -E[ min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A) ]
-        surrogate = -torch.min(ratio * adv, torch.clamp(ratio, 1.0 - cfg.clip_param, 1.0 + cfg.clip_param) * adv)
-        policy_loss = surrogate.mean()
+        policy_loss = clipped_surrogate(ratio, adv, cfg.clip_param)
         # Value loss in the critic's output units (normalized returns when value normalization is on).
         critic = self.model.critic
         values = critic.normalized(mb.critic_obs[ids])
-        returns, old_values = critic.normalize_value(returns), critic.normalize_value(old_values)
-        if cfg.use_clipped_value_loss:
-            # L_V = E[ max((V - R)^2, (V_old + clip(V - V_old, -eps, eps) - R)^2) ]
-            clipped = old_values + torch.clamp(values - old_values, -cfg.clip_param, cfg.clip_param)
-            value_loss = torch.max((values - returns) ** 2, (clipped - returns) ** 2).mean()
-        else:
-            value_loss = ((values - returns) ** 2).mean()
+        v_loss = value_loss(
+            values,
+            critic.normalize_value(old_values),
+            critic.normalize_value(returns),
+            cfg.clip_param if cfg.use_clipped_value_loss else None,
+        )
         entropy = gaussian_entropy(log_std).mean()
-        loss = policy_loss + cfg.value_loss_coef * value_loss - cfg.entropy_coef * entropy
+        loss = policy_loss + cfg.value_loss_coef * v_loss - cfg.entropy_coef * entropy
         with torch.no_grad():
             kl = gaussian_kl(mb.old_mean[ids], mb.old_log_std[ids], mean, log_std).mean()
-            clip_frac = ((ratio - 1.0).abs() > cfg.clip_param).float().mean()
-        return loss, policy_loss, value_loss, entropy, kl, clip_frac
+            clip_frac = clip_fraction(ratio, cfg.clip_param)
+        return loss, policy_loss, v_loss, entropy, kl, clip_frac
 
     def _adapt_learning_rate(self, kl: float) -> None:
         """rsl_rl's rule: lr /= 1.5 if KL > 2 * desired; lr *= 1.5 if KL < desired / 2 (within bounds)."""
@@ -269,7 +267,7 @@ class APPO:
         means = (sums / max(steps, 1)).tolist()
         stats.update(dict(zip(keys, means)))
         stats["policy/learning_rate"] = self.learning_rate
-        stats["policy/std"] = float(torch.exp(self.model.policy.log_std).mean())
+        stats["policy/std"] = float(torch.exp(self.model.policy.log_std.detach()).mean())
         stats["updates/minibatch_steps"] = float(steps)
         stats["updates/skipped_nonfinite"] = float(skipped)
         stats["updates/skipped_nonfinite_total"] = float(self.nonfinite_total)

@@ -47,7 +47,7 @@ class PPOConfig:
     # ---- optimisation ------------------------------------------------------------------------------
     update_epochs: int = 5
     """Passes over the iteration's samples."""
-    batch_size: int = 2048
+    batch_size: int = 512
     """M: minibatch size in samples; ``num_minibatches = ceil(W*B*T / M)``."""
     learning_rate: float = 1e-3
     """Initial Adam learning rate."""

@@ -171,7 +171,7 @@ def validate_config(cfg: Any, check_env: bool = True) -> None:
     With ``check_env`` the gymnasium id is looked up in the registry too.
     """
     problems = _problems(cfg)
-    if not problems and check_env and cfg.env.backend == "gym":
+    if check_env and cfg.env.backend == "gym" and isinstance(cfg.env.id, str) and cfg.env.id:
         from ..envs.factory import EnvConfigError, check_env_id
 
         try:

@@ -111,7 +111,7 @@ class InProcessCollection:
                 self.refreshers.append(refresh)
             self.collectors.append(
                 RolloutCollector(env, policy, buffer, seed=collector_seed(seed, w), clip_actions=clip_actions,
-                                 name=f"collector {w}")
+                                 name=f"collector {w}", worker_id=w)
             )
         self.counts = [0] * len(envs)
         self.turn = 0

@@ -32,6 +32,12 @@ class RolloutInfo:
 
     slot: int
     env_steps: int
+    worker_id: int = 0
+    """Worker (or in-process collector) that wrote the slot."""
+    incarnation: int = 0
+    """How many times that worker had been restarted when it wrote the slot."""
+    rollout_index: int = 0
+    """Rollouts this collector wrote before this one (consecutive per worker incarnation)."""
     episode_returns: list[float] = field(default_factory=list)
     episode_lengths: list[int] = field(default_factory=list)
     env_log: dict[str, float] = field(default_factory=dict)
@@ -54,6 +60,8 @@ class RolloutCollector:
         clip_actions: bool = True,
         name: str = "collector",
         heartbeat: Callable[[], None] | None = None,
+        worker_id: int = 0,
+        incarnation: int = 0,
     ):
         """Reset ``env`` with ``seed`` and remember its first observation."""
         self.env = env
@@ -61,6 +69,8 @@ class RolloutCollector:
         self.buffer = buffer
         self.name = name
         self.heartbeat = heartbeat
+        self.worker_id, self.incarnation = worker_id, incarnation
+        self.rollouts_done = 0
         self.device = env.device
         spec = env.spec
         self.low = self.high = None
@@ -92,7 +102,8 @@ class RolloutCollector:
         buf = self.buffer
         T = buf.steps
         timers = {"env": 0.0, "inference": 0.0, "write": 0.0, "weights": 0.0}
-        info = RolloutInfo(slot=slot, env_steps=T * self.env.num_envs)
+        info = RolloutInfo(slot=slot, env_steps=T * self.env.num_envs, worker_id=self.worker_id,
+                           incarnation=self.incarnation, rollout_index=self.rollouts_done)
         log_sums: dict[str, float] = {}
         log_counts: dict[str, int] = {}
         versions = buf.versions[slot]
@@ -149,6 +160,7 @@ class RolloutCollector:
         if buf.critic_obs is not None:
             buf.critic_obs[slot, T].copy_(self.critic_obs)
         self.total_steps += T
+        self.rollouts_done += 1
         info.last_version = int(versions[T - 1])
         info.env_log = {k: log_sums[k] / log_counts[k] for k in log_sums}
         info.timers = timers

@@ -187,7 +187,7 @@ class APPORunner:
             )
             self.weights = SharedWeights.for_module(self.model.policy, shared=True)
             self.publisher = WeightPublisher(self.model.policy, self.weights)
-            self.publisher.publish()  # version 0: the initial weights
+            self.publisher.publish()  # version 1: the initial weights
             pool = WorkerPool(cfg, spec.obs_dim, spec.act_dim, self.buffer, self.weights, self.stop_requested)
             self.collection = ProcessCollection(pool)
         else:

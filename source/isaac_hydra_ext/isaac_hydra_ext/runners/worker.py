@@ -105,7 +105,8 @@ def worker_main(spec: WorkerSpec, conn: Connection, buffer, weights, heartbeats:
         subscriber = WeightSubscriber(policy, weights)
         subscriber.refresh()
         collector = RolloutCollector(
-            env, policy, buffer, seed=spec.seed, clip_actions=spec.clip_actions, name=f"worker {wid}", heartbeat=beat
+            env, policy, buffer, seed=spec.seed, clip_actions=spec.clip_actions, name=f"worker {wid}", heartbeat=beat,
+            worker_id=wid, incarnation=spec.incarnation,
         )
 
         def refresh() -> int:

@@ -155,6 +155,7 @@ class WorkerPool:
         ready_objs = wait(list(conns) + list(sentinels), timeout=timeout)
         dead: dict[int, str] = {}
         error_kind: dict[int, str] = {}
+        closed: set[int] = set()
         for obj in ready_objs:
             if obj in conns:
                 wid = conns[obj]
@@ -173,15 +174,20 @@ class WorkerPool:
                             dead[wid] = f"{message}\n{tb}"
                             error_kind[wid] = kind
                 except (EOFError, OSError):
-                    dead.setdefault(wid, f"worker {wid} (pid {handle.pid}) closed its pipe unexpectedly")
+                    closed.add(wid)
         now = time.monotonic()
         for wid, handle in enumerate(self.handles):
             if handle is None:
                 continue
-            if not handle.process.is_alive() and wid not in dead:
-                handle.process.join(timeout=1.0)
+            if wid not in dead and (wid in closed or not handle.process.is_alive()):
+                handle.process.join(timeout=2.0)  # a closed pipe means the worker is exiting
                 code = handle.process.exitcode
-                how = f"killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+                if code is None:
+                    how = "closed its pipe but is still running"
+                elif code < 0:
+                    how = f"was killed by signal {-code} ({signal.Signals(-code).name})"
+                else:
+                    how = f"exited with code {code}"
                 dead[wid] = f"worker {wid} (pid {handle.pid}) {how} without reporting an error"
             elif wid not in dead and now - float(self.heartbeats[wid]) > self.ppo.heartbeat_timeout_s:
                 dead[wid] = (

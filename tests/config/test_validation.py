@@ -1,0 +1,83 @@
+"""Bad configuration stops at start-up with one readable message naming key, value and what is allowed."""
+
+import dataclasses
+
+import pytest
+
+from conftest import compose, run_trainer
+from isaac_hydra_ext.config.validation import RULES, ConfigError, validate_config
+
+# One out-of-range value for every rule (types are Hydra's job and are tested through the CLI below).
+BAD_VALUES = {
+    "ppo.mode": "turbo", "ppo.num_workers": -1, "ppo.envs_per_worker": 0, "ppo.steps_per_env": -1,
+    "ppo.slots_per_worker": 1, "ppo.rollouts_per_iteration": -2, "ppo.update_epochs": 0, "ppo.batch_size": 0,
+    "ppo.learning_rate": 0.0, "ppo.schedule": "cosine", "ppo.desired_kl": -0.1, "ppo.min_learning_rate": 0.0,
+    "ppo.max_learning_rate": float("inf"), "ppo.gamma": 1.5, "ppo.lam": -0.1, "ppo.clip_param": 0.0,
+    "ppo.value_loss_coef": -1.0, "ppo.entropy_coef": float("nan"), "ppo.max_grad_norm": 0.0,
+    "ppo.off_policy_correction": "retrace", "ppo.vtrace_rho_clip": 0.0, "ppo.vtrace_c_clip": -1.0,
+    "ppo.max_policy_lag": -1, "ppo.actor_hidden_dims": [], "ppo.critic_hidden_dims": [64, 0],
+    "ppo.activation": "swish", "ppo.init_std": 0.0, "ppo.obs_clip": -1.0, "ppo.on_env_error": "ignore",
+    "ppo.max_worker_restarts": -1, "ppo.heartbeat_timeout_s": 0.0, "ppo.max_nonfinite_updates": 0,
+    "env.backend": "brax", "env.id": "", "env.max_episode_steps": -5, "logging.console": "bar",
+    "logging.log_every_iterations": 0, "logging.episode_window": 0, "checkpoint.every_iterations": -1,
+    "checkpoint.keep_last": -1, "experiment.name": "a/b", "experiment.output_dir": "", "experiment.seed": -1,
+    "experiment.max_env_steps": 0, "experiment.max_iterations": -1, "experiment.max_wall_time_s": -1.0,
+    "experiment.device": "tpu", "experiment.torch_threads": -1,
+}
+
+
+def test_every_rule_has_a_bad_value_case():
+    assert {r.key for r in RULES} == set(BAD_VALUES)
+
+
+def _with(cfg, key, value):
+    group, name = key.split(".")
+    setattr(getattr(cfg, group), name, value)
+    return cfg
+
+
+@pytest.mark.parametrize("key", sorted(BAD_VALUES))
+def test_each_bad_value_gives_one_message_naming_key_value_and_allowed(key, small_cfg):
+    cfg = _with(small_cfg, key, BAD_VALUES[key])
+    with pytest.raises(ConfigError) as err:
+        validate_config(cfg, check_env=False)
+    lines = [ln for ln in str(err.value).splitlines() if ln.strip().startswith("- ")]
+    assert len(lines) == 1, str(err.value)
+    assert f"{key}={BAD_VALUES[key]!r} is invalid: must be" in lines[0]
+
+
+def test_relations_between_keys(small_cfg):
+    cfg = dataclasses.replace(small_cfg, ppo=dataclasses.replace(small_cfg.ppo, batch_size=10_000))
+    with pytest.raises(ConfigError, match=r"ppo.batch_size=10000 is invalid: must be <= the samples per iteration "
+                                          r"W\*B\*T = 2\*4\*16 = 128"):
+        validate_config(cfg, check_env=False)
+    cfg = dataclasses.replace(small_cfg, ppo=dataclasses.replace(small_cfg.ppo, num_workers=0))
+    with pytest.raises(ConfigError, match="ppo.num_workers=0 is invalid with env.backend='gym'"):
+        validate_config(cfg, check_env=False)
+
+
+def test_unknown_gym_id_suggests_close_matches(small_cfg):
+    small_cfg.env.id = "Pendulum-v7"
+    with pytest.raises(ConfigError, match=r"env.id='Pendulum-v7' is not a registered gymnasium environment; "
+                                          r"did you mean Pendulum-v1"):
+        validate_config(small_cfg)
+
+
+CLI_CASES = [
+    (["ppo.num_workers=0"], 2, "ppo.num_workers=0 is invalid"),
+    (["ppo.batch_size=1000000"], 2, "ppo.batch_size=1000000 is invalid: must be <= the samples per iteration"),
+    (["ppo.steps_per_env=-1"], 2, "ppo.steps_per_env=-1 is invalid: must be an integer >= 1"),
+    (["env=gym", "env.id=NoSuchEnv-v9"], 2, "env.id='NoSuchEnv-v9' is not a registered gymnasium environment"),
+    (["ppo.mode=turbo"], 2, "ppo.mode='turbo' is invalid: must be one of async, sync, serial"),
+    (["ppo.no_such_knob=3"], 1, "Could not override 'ppo.no_such_knob'"),
+    (["ppo.num_workers=abc"], 1, "Value 'abc' of type 'str' could not be converted to Integer"),
+]
+
+
+@pytest.mark.parametrize("overrides,code,message", CLI_CASES)
+def test_cli_bad_config_exits_with_one_clear_message_and_starts_nothing(overrides, code, message, tmp_path):
+    res = run_trainer(["env=gym_pendulum", *overrides], tmp_path, timeout=120)
+    assert res.returncode == code, res.stderr
+    assert message in res.stderr
+    assert "Traceback" not in res.stderr and "Traceback" not in res.stdout
+    assert not list((tmp_path / "runs").rglob("summary.json"))  # no run started, no worker spawned

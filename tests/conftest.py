@@ -1,0 +1,59 @@
+"""Shared helpers for the test suite (CPU only, real processes, real Hydra)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+REPO = TESTS_DIR.parent
+
+# Fault-injection envs (tests/fault_envs.py) must be importable by worker processes and by CLI subprocesses.
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))
+
+FULL = os.environ.get("IHE_FULL", "") == "1"
+"""IHE_FULL=1 runs the learning tests with their full budgets; CI runs the short, honest versions."""
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """Environment for a CLI subprocess: the tests dir on PYTHONPATH, unbuffered output."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS_DIR), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("OMP_NUM_THREADS", "1")
+    env.update(extra)
+    return env
+
+
+def run_trainer(args: list[str], tmp_path: Path, timeout: float = 600, **popen) -> subprocess.CompletedProcess:
+    """Run ``python -m isaac_hydra_ext.appo_runner <args>`` with its output under ``tmp_path``."""
+    flags = [a for a in args if a.startswith("-")]  # Hydra flags such as -m go before the overrides
+    rest = [a for a in args if not a.startswith("-")]
+    cmd = [sys.executable, "-m", "isaac_hydra_ext.appo_runner", *flags, f"experiment.output_dir={tmp_path / 'runs'}",
+           *rest]
+    return subprocess.run(cmd, cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=timeout, **popen)
+
+
+def compose(overrides: list[str] | None = None):
+    """Compose ``train_appo`` with overrides through real Hydra and return the TrainConfig object."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
+    from omegaconf import OmegaConf
+
+    from isaac_hydra_ext.config.store import register_configs
+
+    register_configs()
+    with initialize_config_module("isaac_hydra_ext.conf", version_base="1.3"):
+        return OmegaConf.to_object(hydra_compose("train_appo", overrides=overrides or []))
+
+
+@pytest.fixture
+def small_cfg():
+    """A small Pendulum config for in-process tests."""
+    return compose(["env=gym_pendulum", "ppo.num_workers=2", "ppo.envs_per_worker=4", "ppo.steps_per_env=16",
+                    "ppo.batch_size=64"])

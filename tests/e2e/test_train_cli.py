@@ -1,0 +1,165 @@
+"""End to end through the real CLI: learning, resume, multirun, determinism, faults and signals."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import torch
+
+from conftest import FULL, cli_env, run_trainer
+
+
+def run_dirs(tmp_path: Path, name: str = "appo") -> list[Path]:
+    return sorted(p.parent for p in (tmp_path / "runs" / name).rglob("summary.json"))
+
+
+def summary(run_dir: Path) -> dict:
+    return json.loads((run_dir / "summary.json").read_text())
+
+
+@pytest.mark.slow
+def test_pendulum_async_two_workers_learns(tmp_path):
+    # Solved Pendulum is about -150..-200; random is about -1200. CI budget: 300k steps (~20 s on 2 cores).
+    steps = 400_000 if FULL else 300_000
+    res = run_trainer(["env=gym_pendulum", "ppo.mode=async", "ppo.num_workers=2", f"experiment.max_env_steps={steps}",
+                       "logging.log_every_iterations=20"], tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    (run,) = run_dirs(tmp_path)
+    s = summary(run)
+    assert s["status"] == "finished" and s["env_steps"] >= steps
+    assert s["mean_return"] >= -400, s
+    assert s["last"]["lag/max"] <= 20
+    assert any(f.name.startswith("events.out.tfevents") for f in run.iterdir())
+    assert (run / "config.yaml").read_text().count("num_workers: 2") == 1
+
+
+def test_resume_continues_step_count_and_iterations(tmp_path):
+    base = ["env=gym_pendulum", "ppo.envs_per_worker=4", "ppo.steps_per_env=32", "ppo.batch_size=128"]
+    first = run_trainer([*base, "experiment.max_env_steps=2048"], tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    (run1,) = run_dirs(tmp_path)
+    s1 = summary(run1)
+    time.sleep(1.1)  # a distinct timestamped run directory
+    second = run_trainer([*base, "experiment.max_env_steps=4096", "checkpoint.resume=latest"], tmp_path)
+    assert second.returncode == 0, second.stderr[-2000:]
+    run2 = [d for d in run_dirs(tmp_path) if d != run1][0]
+    s2 = summary(run2)
+    assert s2["resumed_from"] == str(run1 / f"model_{s1['iterations']}.pt")
+    assert s2["env_steps"] == 4096 and s2["iterations"] == 2 * s1["iterations"]
+    assert s2["policy_version"] > s1["policy_version"]
+    ckpt = torch.load(run2 / f"model_{s2['iterations']}.pt", weights_only=True)
+    assert ckpt["env_steps"] == 4096 and ckpt["iteration"] == s2["iterations"]
+
+
+def test_multirun_sweep_runs_each_job_in_its_own_directory(tmp_path):
+    res = run_trainer(["-m", "env=gym_pendulum", "ppo.learning_rate=1e-4,3e-4", "ppo.envs_per_worker=4",
+                       "ppo.steps_per_env=16", "ppo.batch_size=64", "experiment.max_env_steps=512"], tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    dirs = run_dirs(tmp_path)
+    assert len(dirs) == 2 and dirs[0] != dirs[1]
+    rates = sorted(float(next(ln.split(":")[1] for ln in (d / "config.yaml").read_text().splitlines()
+                              if ln.strip().startswith("learning_rate:"))) for d in dirs)
+    assert rates == [1e-4, 3e-4]
+
+
+def _weights(run: Path, iteration: int) -> dict:
+    return torch.load(run / f"model_{iteration}.pt", weights_only=True)["model"]
+
+
+def test_serial_mode_is_bit_identical_with_one_seed(tmp_path):
+    args = ["env=gym_pendulum", "ppo.mode=serial", "ppo.envs_per_worker=4", "ppo.steps_per_env=16",
+            "ppo.batch_size=64", "experiment.max_iterations=4", "experiment.seed=3"]
+    for _ in range(2):
+        res = run_trainer(args, tmp_path)
+        assert res.returncode == 0, res.stderr[-2000:]
+        time.sleep(1.1)
+    a, b = run_dirs(tmp_path)
+    wa, wb = _weights(a, 4), _weights(b, 4)
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert summary(a)["last"] == summary(b)["last"] or {
+        k: v for k, v in summary(a)["last"].items() if not k.startswith("perf/")
+    } == {k: v for k, v in summary(b)["last"].items() if not k.startswith("perf/")}
+
+
+def test_async_mode_gives_the_same_first_iteration_with_one_seed(tmp_path):
+    args = ["env=gym_pendulum", "ppo.mode=async", "ppo.envs_per_worker=4", "ppo.steps_per_env=16",
+            "ppo.batch_size=64", "experiment.max_iterations=1", "experiment.seed=5"]
+    for _ in range(2):
+        res = run_trainer(args, tmp_path)
+        assert res.returncode == 0, res.stderr[-2000:]
+        time.sleep(1.1)
+    a, b = run_dirs(tmp_path)
+    wa, wb = _weights(a, 1), _weights(b, 1)
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def _start(tmp_path: Path, args: list[str]) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "isaac_hydra_ext.appo_runner", f"experiment.output_dir={tmp_path / 'runs'}", *args]
+    return subprocess.Popen(cmd, cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def _wait_running(tmp_path: Path, proc: subprocess.Popen, min_iterations: int = 2, timeout: float = 120) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        dirs = run_dirs(tmp_path)
+        if dirs:
+            try:
+                s = summary(dirs[0])
+            except (json.JSONDecodeError, FileNotFoundError):
+                s = {}
+            if s.get("iterations", 0) >= min_iterations and all(s.get("worker_pids") or [0]):
+                return dirs[0]
+        time.sleep(0.2)
+    raise AssertionError("run did not start")
+
+
+def test_worker_killed_mid_run_is_replaced_and_run_finishes(tmp_path):
+    proc = _start(tmp_path, ["env=gym", "env.id=fault_envs:SlowPendulum-v0", "ppo.envs_per_worker=4",
+                             "ppo.steps_per_env=32", "ppo.batch_size=128", "experiment.max_env_steps=12000",
+                             "+env.kwargs.delay_s=0.001"])
+    try:
+        run = _wait_running(tmp_path, proc)
+        os.kill(summary(run)["worker_pids"][0], signal.SIGKILL)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err[-3000:]
+    s = summary(run)
+    assert s["status"] == "finished" and s["worker_restarts"] == 1 and s["env_steps"] >= 12000
+    assert "restarting worker 0 (restart 1/10)" in out + err  # the restart is logged
+
+
+def _children(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_saves_checkpoint_and_leaves_no_child_process(tmp_path, sig):
+    shm_before = set(os.listdir("/dev/shm"))
+    proc = _start(tmp_path, ["env=gym_pendulum", "experiment.max_env_steps=100000000"])
+    try:
+        run = _wait_running(tmp_path, proc)
+        children = _children(proc.pid)
+        assert len(children) >= 2
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err[-3000:]
+    s = summary(run)
+    assert s["status"] == "interrupted" and s["stop_reason"] == sig.name
+    assert Path(s["last_checkpoint"]).is_file()
+    time.sleep(0.5)
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    assert set(os.listdir("/dev/shm")) <= shm_before

@@ -1,0 +1,58 @@
+"""RolloutBuffer layout, gather order and sharing with a real child process."""
+
+import math
+import multiprocessing as mp
+
+import torch
+
+from isaac_hydra_ext.storage.rollout_buffer import RolloutBuffer
+
+
+def test_allocate_shapes_and_nan_sentinels():
+    buf = RolloutBuffer.allocate(num_slots=4, steps=5, envs=3, obs_dim=2, act_dim=1, critic_obs_dim=6)
+    assert buf.obs.shape == (4, 6, 3, 2) and buf.critic_obs.shape == (4, 6, 3, 6)
+    assert buf.actions.shape == (4, 5, 3, 1) and buf.versions.shape == (4, 5)
+    assert torch.isnan(buf.obs).all() and torch.isnan(buf.rewards).all()
+    assert (buf.versions == -1).all()
+    assert buf.nbytes == sum(t.numel() * t.element_size() for t in buf.tensors())
+
+
+def test_gather_concatenates_slots_along_env_axis():
+    buf = RolloutBuffer.allocate(num_slots=3, steps=2, envs=2, obs_dim=1, act_dim=1)
+    for s in range(3):
+        for t in range(3):
+            for e in range(2):
+                buf.obs[s, t, e, 0] = 100 * s + 10 * t + e
+        buf.versions[s] = torch.tensor([s, s + 10])
+    batch = buf.gather([2, 0], "cpu")
+    # env axis: slot 2's envs first, then slot 0's
+    assert batch.obs.shape == (3, 4, 1)
+    assert batch.obs[:, :, 0].tolist() == [[200, 201, 0, 1], [210, 211, 10, 11], [220, 221, 20, 21]]
+    assert batch.versions.tolist() == [[2, 2, 0, 0], [12, 12, 10, 10]]
+    # a copy: writing the slot afterwards does not change the batch
+    buf.obs[2].fill_(-1)
+    assert batch.obs[0, 0, 0] == 200
+
+
+def test_poison_marks_slot_invalid():
+    buf = RolloutBuffer.allocate(num_slots=2, steps=2, envs=1, obs_dim=1, act_dim=1)
+    for t in buf.tensors():
+        if t.dtype == torch.float32:
+            t.zero_()
+    buf.poison(1)
+    assert torch.isnan(buf.obs[1]).all() and not torch.isnan(buf.obs[0]).any()
+
+
+def _child_writes(buf: RolloutBuffer, slot: int, value: float) -> None:
+    buf.rewards[slot].fill_(value)
+    buf.versions[slot].fill_(7)
+
+
+def test_shared_buffer_is_written_by_a_spawned_process():
+    buf = RolloutBuffer.allocate(num_slots=2, steps=3, envs=2, obs_dim=1, act_dim=1, shared=True)
+    p = mp.get_context("spawn").Process(target=_child_writes, args=(buf, 1, 4.5))
+    p.start()
+    p.join(60)
+    assert p.exitcode == 0
+    assert (buf.rewards[1] == 4.5).all() and (buf.versions[1] == 7).all()
+    assert math.isnan(float(buf.rewards[0, 0, 0]))
