@@ -176,6 +176,8 @@ class APPO:
             "samples/dropped_nonfinite": float((~finite).sum()),
             "lag/mean": float(lag_valid.mean()) if lag_valid.numel() else 0.0,
             "lag/max": float(lag_valid.max()) if lag_valid.numel() else 0.0,
+            "lag/p50": float(torch.quantile(lag_valid, 0.5)) if lag_valid.numel() else 0.0,
+            "lag/p90": float(torch.quantile(lag_valid, 0.9)) if lag_valid.numel() else 0.0,
             "policy/explained_variance": float(explained),
             "policy/importance_weight_mean": float(torch.exp(log_rhos[valid]).mean()) if n_valid else 1.0,
             "values/mean": float(val_flat.mean()) if n_valid else 0.0,

@@ -53,8 +53,9 @@ def save_checkpoint(path: str, state: dict[str, Any]) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, path)
         tmp = None
-    except OSError as exc:
-        raise CheckpointError(f"could not write checkpoint {path}: {exc}") from exc
+    except (OSError, RuntimeError) as exc:  # torch.save turns a failed write (e.g. disk full) into RuntimeError
+        cause = exc.__context__ if isinstance(exc, RuntimeError) and isinstance(exc.__context__, OSError) else exc
+        raise CheckpointError(f"could not write checkpoint {path}: {cause}") from exc
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
