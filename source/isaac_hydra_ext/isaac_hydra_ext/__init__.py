@@ -30,3 +30,6 @@ def _read_version() -> str:
 
 
 __version__ = _read_version()
+
+# Register the Sber Go1 Isaac Lab task ids with gymnasium (string entry points: imports gymnasium only).
+from . import tasks  # noqa: E402, F401

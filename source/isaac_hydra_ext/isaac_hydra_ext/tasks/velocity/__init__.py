@@ -1,0 +1,3 @@
+"""Velocity-tracking locomotion tasks."""
+
+from . import go1  # noqa: F401

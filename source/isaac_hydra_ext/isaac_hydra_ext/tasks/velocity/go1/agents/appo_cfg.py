@@ -1,0 +1,49 @@
+"""APPO agent configs of the Sber Go1 tasks.
+
+The numbers follow Isaac Lab's rsl_rl Go1 runner configs (same network sizes, learning rate schedule, clip, entropy,
+epochs, rollout length 24 and 4 minibatches, no observation normalisation) so that APPO and rsl_rl runs of one
+task differ by the algorithm, not by tuning. Collection is in-process (``num_workers=0``): the Isaac Lab env is
+already a GPU-vectorised batch of ``env.scene.num_envs`` robots, which :meth:`APPORunnerCfg.to_train_config` takes
+as B (``envs_per_worker``). With fewer envs, lower ``agent.batch_size`` to at most ``num_envs * steps_per_env``.
+"""
+
+from isaac_hydra_ext.isaaclab.go1 import configclass
+from isaac_hydra_ext.isaaclab.runner_cfg import APPORunnerCfg
+
+
+@configclass
+class SberGo1RoughAPPORunnerCfg(APPORunnerCfg):
+    """APPO on ``Isaac-Velocity-Sber-Unitree-Go1-v0`` (rough terrain, 235 observations, 12 actions)."""
+
+    experiment_name = "sber_go1_rough"
+    max_iterations = 1500
+    save_interval = 50
+    num_workers = 0
+    envs_per_worker = 4096
+    steps_per_env = 24
+    batch_size = 24576
+    update_epochs = 5
+    learning_rate = 1.0e-3
+    schedule = "adaptive"
+    desired_kl = 0.01
+    gamma = 0.99
+    lam = 0.95
+    clip_param = 0.2
+    value_loss_coef = 1.0
+    entropy_coef = 0.01
+    max_grad_norm = 1.0
+    actor_hidden_dims = [512, 256, 128]
+    critic_hidden_dims = [512, 256, 128]
+    activation = "elu"
+    init_std = 1.0
+    obs_normalization = False
+
+
+@configclass
+class SberGo1FlatAPPORunnerCfg(SberGo1RoughAPPORunnerCfg):
+    """APPO on ``Isaac-Velocity-Sber-Flat-Unitree-Go1-v0`` (flat ground, 48 observations, 12 actions)."""
+
+    experiment_name = "sber_go1_flat"
+    max_iterations = 300
+    actor_hidden_dims = [128, 128, 128]
+    critic_hidden_dims = [128, 128, 128]

@@ -1,0 +1,196 @@
+"""Strict env/agent overrides (isaac_hydra_ext.isaaclab.overrides) on plain dataclasses: no Isaac Lab needed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pytest
+from isaac_hydra_ext.isaaclab.overrides import (
+    Override,
+    OverrideError,
+    apply_overrides,
+    is_preset_selection,
+    parse_literal,
+    split_overrides,
+)
+
+
+@dataclass
+class TermCfg:
+    weight: float = 1.0
+    params: dict = field(default_factory=lambda: {"body": "trunk"})
+
+
+@dataclass
+class SceneCfg:
+    num_envs: int = 4096
+    env_spacing: float = 2.5
+    replicate_physics: bool = True
+
+
+@dataclass
+class EnvCfg:
+    scene: SceneCfg = field(default_factory=SceneCfg)
+    push: TermCfg | None = field(default_factory=TermCfg)
+    disabled: TermCfg | None = None
+    decimation: int = 4
+    max_init_level: int | None = 5
+    maybe_seed: Optional[int] = None  # noqa: UP045 - the typing.Optional spelling must be understood too
+    untyped: object = None
+    device: str = "cuda:0"
+    pos: tuple = (0.0, 0.0, 0.4)
+    dims: list = field(default_factory=lambda: [512, 256])
+    names: list = field(default_factory=lambda: ["a", "b"])
+
+
+@dataclass
+class AgentCfg:
+    learning_rate: float = 1e-3
+    max_iterations: int = 1500
+    resume: bool = False
+    run_name: str = ""
+    actor_hidden_dims: list[int] = field(default_factory=lambda: [512, 256, 128])
+
+
+def configs():
+    return {"env": EnvCfg(), "agent": AgentCfg()}
+
+
+def apply(*args):
+    cfgs = configs()
+    overrides, passthrough = split_overrides(list(args))
+    assert passthrough == []
+    apply_overrides(cfgs, overrides)
+    return cfgs["env"], cfgs["agent"]
+
+
+def error(*args) -> str:
+    with pytest.raises(OverrideError) as exc:
+        apply(*args)
+    return str(exc.value)
+
+
+def test_values_reach_the_objects_with_the_fields_types():
+    env, agent = apply(
+        "env.scene.num_envs=64",
+        "agent.learning_rate=0.0003",
+        "agent.max_iterations=10",
+        "agent.resume=true",
+        "env.scene.env_spacing=3",  # int for a float field: stored as float
+        "env.pos=[1, 2, 3]",  # list for a tuple field: stays a tuple, floats
+        "agent.actor_hidden_dims=[64,64]",
+        "agent.run_name=123",  # str field: the text, not the int
+        "env.device=cpu",
+        "env.push.params.body=base",  # into a dict
+    )
+    assert env.scene.num_envs == 64 and agent.learning_rate == 0.0003 and agent.max_iterations == 10
+    assert agent.resume is True
+    assert env.scene.env_spacing == 3.0 and isinstance(env.scene.env_spacing, float)
+    assert env.pos == (1.0, 2.0, 3.0) and all(isinstance(v, float) for v in env.pos)
+    assert agent.actor_hidden_dims == [64, 64]
+    assert agent.run_name == "123"
+    assert env.device == "cpu"
+    assert env.push.params == {"body": "base"}
+
+
+def test_none_where_the_annotation_or_the_idiom_allows_it():
+    env, _ = apply("env.push=None", "env.max_init_level=none", "env.maybe_seed=7", "env.untyped=[1]")
+    assert env.push is None and env.max_init_level is None and env.maybe_seed == 7 and env.untyped == [1]
+    env, _ = apply("env.maybe_seed=null")
+    assert env.maybe_seed is None
+
+
+@pytest.mark.parametrize(
+    ("arg", "expected"),
+    [
+        ("agent.learning_rate=abc", "'agent.learning_rate' expects float, got str 'abc'"),
+        ("agent.max_iterations=1.5", "'agent.max_iterations' expects int, got float 1.5"),
+        ("agent.max_iterations=true", "'agent.max_iterations' expects int, got bool True"),
+        ("agent.resume=1", "'agent.resume' expects bool, got int 1"),
+        ("env.decimation=None", "'env.decimation' expects int, got NoneType None"),
+        ("env.max_init_level=high", "'env.max_init_level' expects int or None, got str 'high'"),
+        ("agent.actor_hidden_dims=[64,0.5]", "'agent.actor_hidden_dims' expects list[int], got list [64, 0.5]"),
+        ("env.dims=7", "'env.dims' expects list[int], got int 7"),
+        ("env.scene=3", "'env.scene' expects a config group (SceneCfg)"),
+    ],
+)
+def test_wrong_types_name_key_value_and_expected_type(arg, expected):
+    message = error(arg)
+    assert f"'{arg}'" in message and expected in message
+
+
+def test_unknown_keys_are_errors_with_suggestions():
+    message = error("agent.learning_rat=0.1")
+    assert "unknown key 'learning_rat' in agent (AgentCfg)" in message and "did you mean 'learning_rate'" in message
+    message = error("env.scene.nope.deeper=1")
+    assert "unknown key 'nope' in env.scene (SceneCfg)" in message
+    assert "unknown key 'x'" in error("env.push.params.x=1")  # dict keys must exist too
+    assert "'env.disabled' is None (disabled)" in error("env.disabled.weight=2.0")
+    assert "is a int, not a config group" in error("env.decimation.x=1")
+
+
+def test_all_problems_reported_together_and_nothing_applied():
+    cfgs = configs()
+    overrides, _ = split_overrides(["env.scene.num_envs=64", "agent.nope=1", "agent.learning_rate=x"])
+    with pytest.raises(OverrideError) as exc:
+        apply_overrides(cfgs, overrides)
+    assert "agent.nope=1" in str(exc.value) and "agent.learning_rate=x" in str(exc.value)
+    assert cfgs["env"].scene.num_envs == 4096  # all or nothing
+
+
+def test_missing_section():
+    overrides, _ = split_overrides(["agent.learning_rate=0.1"])
+    with pytest.raises(OverrideError, match="no agent config"):
+        apply_overrides({"env": EnvCfg(), "agent": None}, overrides)
+
+
+def test_split_passes_selectors_and_hydra_settings_through():
+    overrides, passthrough = split_overrides(
+        [
+            "presets=newton_mjwarp",
+            "physics=ovphysx",
+            "renderer=rtx",
+            "hydra.run.dir=.",
+            "hydra/job_logging=none",
+            "env.scene.num_envs=8",
+        ]
+    )
+    assert passthrough == [
+        "presets=newton_mjwarp",
+        "physics=ovphysx",
+        "renderer=rtx",
+        "hydra.run.dir=.",
+        "hydra/job_logging=none",
+    ]
+    assert overrides == [Override("env", "scene.num_envs", "8")]
+    assert overrides[0].key == "env.scene.num_envs" and overrides[0].arg == "env.scene.num_envs=8"
+
+
+@pytest.mark.parametrize(
+    ("arg", "expected"),
+    [
+        ("--headless", "not an override"),
+        ("+agent.extra=3", "adding or deleting config keys is not supported"),
+        ("~env.scene", "deleting config keys is not supported"),
+        ("agent=3", "a whole section cannot be replaced"),
+        ("foo.bar=1", "unknown override key 'foo.bar'"),
+    ],
+)
+def test_split_rejects_what_cannot_be_an_override(arg, expected):
+    with pytest.raises(OverrideError, match=expected):
+        split_overrides([arg])
+
+
+def test_parse_literal_matches_isaaclab():
+    assert parse_literal("true") is True and parse_literal("False") is False
+    assert parse_literal("none") is None and parse_literal("null") is None
+    assert parse_literal("3") == 3 and parse_literal("1e-3") == 0.001 and parse_literal("[1, 2]") == [1, 2]
+    assert parse_literal("newton_mjwarp") == "newton_mjwarp" and parse_literal("'quoted'") == "quoted"
+
+
+def test_preset_selection_is_a_string_at_a_preset_path():
+    presets = {"env.sim.physics"}
+    assert is_preset_selection(Override("env", "sim.physics", "newton_mjwarp"), presets)
+    assert not is_preset_selection(Override("env", "sim.physics", "3"), presets)
+    assert not is_preset_selection(Override("env", "sim.device", "cpu"), presets)
