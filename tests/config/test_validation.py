@@ -21,7 +21,7 @@ BAD_VALUES = {
     "env.backend": "brax", "env.id": "", "env.max_episode_steps": -5, "logging.console": "bar",
     "logging.log_every_iterations": 0, "logging.episode_window": 0, "checkpoint.every_iterations": -1,
     "checkpoint.keep_last": -1, "experiment.name": "a/b", "experiment.output_dir": "", "experiment.seed": -1,
-    "experiment.max_env_steps": 0, "experiment.max_iterations": -1, "experiment.max_wall_time_s": -1.0,
+    "experiment.max_env_steps": -1, "experiment.max_iterations": -1, "experiment.max_wall_time_s": -1.0,
     "experiment.device": "tpu", "experiment.torch_threads": -1,
 }
 

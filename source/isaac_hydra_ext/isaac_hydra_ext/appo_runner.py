@@ -48,13 +48,22 @@ def run(cfg, run_dir: str) -> dict:
 
     validate_config(cfg)
     spec = probe_env_spec(cfg.env)
-    inprocess = None
-    if cfg.ppo.mode == "serial":
-        inprocess = [make_vec_env(cfg.env, cfg.ppo.envs_per_worker) for _ in range(cfg.ppo.num_workers)]
-    runner = APPORunner(cfg, run_dir, spec, inprocess_envs=inprocess)
-    if _early_stop:
-        runner.stop_reason = _early_stop[0]
-    return runner.train()
+    dist = None
+    if cfg.experiment.distributed:
+        from .runners.distributed import DistributedContext
+
+        dist = DistributedContext.from_environment(cfg.experiment.device)
+    try:
+        inprocess = None
+        if cfg.ppo.mode == "serial":
+            inprocess = [make_vec_env(cfg.env, cfg.ppo.envs_per_worker) for _ in range(cfg.ppo.num_workers)]
+        runner = APPORunner(cfg, run_dir, spec, inprocess_envs=inprocess, dist=dist)
+        if _early_stop:
+            runner.stop_reason = _early_stop[0]
+        return runner.train()
+    finally:
+        if dist is not None:
+            dist.close()
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train_appo")
@@ -73,6 +82,11 @@ def _hydra_main(dcfg: DictConfig) -> None:
         print(f"Error: {exc}", file=sys.stderr, flush=True)
         sys.exit(2)
     status = summary["status"]
+    if int(os.environ.get("RANK", "0")) > 0:  # rank 0 reports for the whole torchrun job
+        if status == "failed":
+            print(f"Error (rank {os.environ['RANK']}): {summary['error']}", file=sys.stderr, flush=True)
+            sys.exit(1)
+        return
     print(
         f"run {status}: {summary['iterations']} iterations, {summary['env_steps']:,} env steps, "
         f"{summary['wall_time_s']:.1f} s, mean return {summary['mean_return']}; run directory {run_dir}",
@@ -86,6 +100,9 @@ def _hydra_main(dcfg: DictConfig) -> None:
 def main() -> None:
     """Console entry point (``appo-train``)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if int(os.environ.get("RANK", "0")) > 0:
+        # Under torchrun only rank 0 writes a run directory; other ranks log to their console only.
+        sys.argv += ["hydra.run.dir=.", "hydra.output_subdir=null", "hydra/job_logging=stdout"]
     register_configs()
     _hydra_main()
 

@@ -213,6 +213,12 @@ class APPO:
             clip_frac = clip_fraction(ratio, cfg.clip_param)
         return loss, policy_loss, v_loss, entropy, kl, clip_frac
 
+    def _zero_loss(self):
+        """A loss with zero gradient for every parameter (a rank's empty minibatch in a distributed update)."""
+        zero = sum(p.sum() * 0.0 for p in self.model.parameters())
+        z = torch.zeros((), device=self.device)
+        return zero, z, z, z, z, z
+
     def _adapt_learning_rate(self, kl: float) -> None:
         """rsl_rl's rule: lr /= 1.5 if KL > 2 * desired; lr *= 1.5 if KL < desired / 2 (within bounds)."""
         cfg = self.cfg
@@ -234,11 +240,14 @@ class APPO:
         sums = torch.zeros(len(keys), device=self.device)
         steps = 0
         skipped = 0
-        if n > 0:
+        # Every rank of a distributed job must take the same number of steps (each one is a collective), even if
+        # lag dropping left it fewer samples: it then contributes zero gradients for its empty minibatches.
+        splits = num_minibatches if self.grad_sync is not None else min(num_minibatches, n)
+        if n > 0 or self.grad_sync is not None:
             for _ in range(cfg.update_epochs):
                 perm = torch.randperm(n, device=self.device)
-                for ids in torch.tensor_split(perm, min(num_minibatches, n)):
-                    loss, pl, vl, ent, kl, cf = self._loss(prepared, ids)
+                for ids in torch.tensor_split(perm, splits):
+                    loss, pl, vl, ent, kl, cf = self._loss(prepared, ids) if ids.numel() else self._zero_loss()
                     kl_value = float(kl)
                     if self.grad_sync is not None:
                         kl_value = self.grad_sync.mean_scalar(kl_value)
@@ -249,7 +258,10 @@ class APPO:
                     if self.grad_sync is not None:
                         self.grad_sync.average_gradients(self.model)
                     grad_norm = nn.utils.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
-                    if not bool(torch.isfinite(loss) & torch.isfinite(grad_norm)):
+                    finite = bool(torch.isfinite(loss) & torch.isfinite(grad_norm))
+                    if self.grad_sync is not None:  # every rank skips, or none: parameters must stay identical
+                        finite = self.grad_sync.all_true(finite)
+                    if not finite:
                         # Skip the step: the weights stay at the last good version.
                         self.optimizer.zero_grad(set_to_none=True)
                         skipped += 1

@@ -180,7 +180,7 @@ class ExperimentConfig:
     seed: int = 1
     """Base seed; worker w uses seed + 1000 * (w + 1) (+ restart count); rank r adds 100003 * r."""
     max_env_steps: int = 1_000_000
-    """Stop after this many environment steps have been collected."""
+    """Stop after this many environment steps have been collected (summed over ranks); 0: no step limit."""
     max_iterations: int = 0
     """Stop after this many learner iterations; 0: no iteration limit."""
     max_wall_time_s: float = 0.0

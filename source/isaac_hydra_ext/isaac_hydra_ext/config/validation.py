@@ -103,7 +103,7 @@ RULES: tuple[Rule, ...] = (
     Rule("experiment.name", lambda x: isinstance(x, str) and len(x) > 0 and "/" not in x, "a non-empty name without '/'"),
     Rule("experiment.output_dir", lambda x: isinstance(x, str) and len(x) > 0, "a non-empty path"),
     Rule("experiment.seed", _non_negative, "an integer >= 0"),
-    Rule("experiment.max_env_steps", _positive, "an integer >= 1"),
+    Rule("experiment.max_env_steps", _non_negative, "an integer >= 0 (0: no limit)"),
     Rule("experiment.max_iterations", _non_negative, "an integer >= 0 (0: no limit)"),
     Rule("experiment.max_wall_time_s", _finite_non_negative, "a number of seconds >= 0 (0: no limit)"),
     Rule("experiment.device", lambda x: x in ("auto", "cpu", "cuda") or str(x).startswith("cuda:"),

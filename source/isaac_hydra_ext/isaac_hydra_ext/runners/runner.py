@@ -30,7 +30,8 @@ from ..utils.checkpoint import (
 )
 from ..utils.run_logger import EpisodeWindow, RunLogger
 from .collection import InProcessCollection, ProcessCollection
-from .collector import EnvError, RolloutInfo
+from .collector import EnvError, RolloutAccounting, RolloutInfo
+from .distributed import PeerFailure
 from .worker_pool import WorkerFailure, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -112,14 +113,17 @@ class APPORunner:
         self._previous_handlers.clear()
 
     def stop_requested(self) -> bool:
-        """True once SIGINT/SIGTERM arrived (or another rank asked to stop)."""
-        if self.dist is not None and self.stop_reason is None and self.dist.peer_stopped():
-            self.stop_reason = "peer rank stopped"
+        """True once SIGINT/SIGTERM arrived."""
         return self.stop_reason is not None
 
     # ---- setup ---------------------------------------------------------------------------------------
+    @property
+    def seed(self) -> int:
+        """This rank's base seed: ``experiment.seed + 100003 * rank``."""
+        return self.cfg.experiment.seed + (0 if self.dist is None else 100003 * self.dist.rank)
+
     def _seed_everything(self) -> None:
-        seed = self.cfg.experiment.seed + (0 if self.dist is None else 100003 * self.dist.rank)
+        seed = self.seed
         random.seed(seed)
         np.random.seed(seed % 2**32)
         torch.manual_seed(seed)
@@ -153,6 +157,7 @@ class APPORunner:
         grad_sync = self.dist.grad_sync if self.dist is not None else None
         self.alg = APPO(self.model, ppo, self.device, grad_sync=grad_sync)
         self.window = EpisodeWindow(cfg.logging.episode_window)
+        self.accounting = RolloutAccounting()  # cumulative rollout/sample counts for summary.json (this session)
 
         resume_path = self._resume_path()
         if resume_path is not None:
@@ -188,7 +193,11 @@ class APPORunner:
             self.weights = SharedWeights.for_module(self.model.policy, shared=True)
             self.publisher = WeightPublisher(self.model.policy, self.weights)
             self.publisher.publish()  # version 1: the initial weights
-            pool = WorkerPool(cfg, spec.obs_dim, spec.act_dim, self.buffer, self.weights, self.stop_requested)
+            # Ranks of a distributed job seed their workers differently; they finish an iteration before stopping
+            # (every rank must take part in the same collectives), so their pools are not interrupted mid-wait.
+            pool_cfg = dataclasses.replace(cfg, experiment=dataclasses.replace(cfg.experiment, seed=self.seed))
+            interrupt = self.stop_requested if self.dist is None else (lambda: False)
+            pool = WorkerPool(pool_cfg, spec.obs_dim, spec.act_dim, self.buffer, self.weights, interrupt)
             self.collection = ProcessCollection(pool)
         else:
             envs = self.inprocess_envs
@@ -203,7 +212,7 @@ class APPORunner:
             self.publisher = WeightPublisher(self.model.policy, self.weights)
             self.publisher.publish()
             self.collection = InProcessCollection(
-                envs, self.buffer, K, cfg.experiment.seed, spec.obs_dim, spec.act_dim, ppo, cfg.env.clip_actions,
+                envs, self.buffer, K, self.seed, spec.obs_dim, spec.act_dim, ppo, cfg.env.clip_actions,
                 weights=None if on_learner else self.weights,
                 learner_policy=self.model.policy if on_learner else None,
                 version=lambda: self.publisher.version,
@@ -242,8 +251,18 @@ class APPORunner:
 
     # ---- the loop ------------------------------------------------------------------------------------
     def _done(self) -> bool:
+        """Whether to stop now; in a distributed job all ranks agree (any rank's reason stops every rank)."""
+        local = self._done_locally()
+        if self.dist is None:
+            return local
+        agreed = self.dist.any_true(local)
+        if agreed and not local:
+            self.stop_reason = self.stop_reason or "another rank stopped"
+        return agreed
+
+    def _done_locally(self) -> bool:
         exp = self.cfg.experiment
-        if self.env_steps >= exp.max_env_steps:
+        if exp.max_env_steps > 0 and self.env_steps >= exp.max_env_steps:
             self.stop_reason = self.stop_reason or "max_env_steps"
             return True
         if exp.max_iterations > 0 and self.iteration >= exp.max_iterations:
@@ -275,10 +294,12 @@ class APPORunner:
             if not self._done():
                 self.collection.start()
                 self._loop()
+            if self.dist is not None:
+                self._check_ranks_in_sync()
             status = "interrupted" if self.stop_reason in ("SIGINT", "SIGTERM") else "finished"
         except KeyboardInterrupt:
             status, self.stop_reason = "interrupted", "SIGINT"
-        except (WorkerFailure, NonFiniteUpdateError, EnvError, CheckpointError) as exc:
+        except (WorkerFailure, NonFiniteUpdateError, EnvError, CheckpointError, PeerFailure) as exc:
             status, error = "failed", str(exc)
         except Exception as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"
@@ -313,11 +334,16 @@ class APPORunner:
             batch = self.buffer.gather(slots, self.device)
             self.collection.release(slots)
             learner_version = self.publisher.version
+            self.accounting.rollouts_not_trained += len(rollouts)  # until the update below succeeds
             stats = self.alg.update(batch, learner_version)
+            self.accounting.rollouts_not_trained -= len(rollouts)
+            self.accounting.trained(rollouts, stats)
             self.publisher.publish()
             t2 = time.time()
             self.iteration += 1
             new_steps = sum(r.env_steps for r in rollouts)
+            if self.dist is not None:  # budgets and logs count the whole job
+                new_steps = self.dist.sum_int(new_steps)
             self.env_steps += new_steps
             for r in rollouts:
                 self.window.add(r.episode_returns, r.episode_lengths)
@@ -331,6 +357,19 @@ class APPORunner:
                 self.save()
             self.logger.summary(self._summary("running", None))
             del batch
+
+    def _check_ranks_in_sync(self) -> None:
+        """Compare a checksum of every rank's parameters (checked, not assumed); recorded in summary.json."""
+        checksums = self.dist.gather_floats(self.dist.parameter_checksum(self.model))
+        pids = self.dist.gather_floats([float(os.getpid())])
+        self.distributed_report = {
+            "world_size": self.dist.world_size,
+            "parameters_identical": all(c == checksums[0] for c in checksums),
+            "parameter_checksums": checksums,
+            "rank_pids": [int(p[0]) for p in pids],
+        }
+        if not self.distributed_report["parameters_identical"]:
+            raise PeerFailure(f"ranks' parameters diverged: checksums {checksums}")
 
     # ---- reporting -----------------------------------------------------------------------------------
     def _log(self, stats: dict[str, float], rollouts: list[RolloutInfo], sps: float, wait_s: float, learn_s: float):
@@ -387,6 +426,11 @@ class APPORunner:
             "last_checkpoint": getattr(self, "last_checkpoint", None),
             "run_dir": os.path.abspath(self.run_dir),
         }
+        if hasattr(self, "accounting"):
+            summary["accounting"] = self.accounting.as_dict(self.collection)
+        if self.dist is not None:
+            summary["distributed"] = getattr(self, "distributed_report", None) or {
+                "world_size": self.dist.world_size, "rank": self.dist.rank}
         stats = getattr(self, "last_stats", None)
         if stats:
             summary["last"] = {k: _finite_or_none(v) for k, v in stats.items()}

@@ -59,6 +59,8 @@ class WorkerPool:
         self.ready: deque[RolloutInfo] = deque()
         self.restarts = 0
         self.errors: list[str] = []
+        self.received = 0  # complete rollouts announced by workers ("ready" messages)
+        self.poisoned = 0  # slots discarded because their worker died or hung while holding them
 
     # ------------------------------------------------------------------------------------------------
     def owner(self, slot: int) -> int:
@@ -134,6 +136,7 @@ class WorkerPool:
         pending = sorted(handle.slots_with_worker)
         for slot in pending:
             self.buffer.poison(slot)  # a partial rollout must never be trained on
+        self.poisoned += len(pending)
         self.handles[wid] = self._spawn(wid, handle.incarnation + 1)
         for slot in pending:
             self.return_slot(slot)
@@ -167,6 +170,7 @@ class WorkerPool:
                             info = RolloutInfo(**msg[2])
                             handle.slots_with_worker.discard(info.slot)
                             self.ready.append(info)
+                            self.received += 1
                         elif msg[0] == "hello":
                             handle.pid = int(msg[1])
                         elif msg[0] == "error":
