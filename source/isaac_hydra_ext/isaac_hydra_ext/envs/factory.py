@@ -42,12 +42,22 @@ def check_env_id(env_id: str) -> str:
 
 
 def make_vec_env(env_cfg, num_envs: int) -> VecEnv:
-    """Build B = ``num_envs`` envs of ``env_cfg`` (an :class:`~isaac_hydra_ext.config.EnvConfig`)."""
+    """Build B = ``num_envs`` envs of ``env_cfg`` (an :class:`~isaac_hydra_ext.config.EnvConfig`).
+
+    ``isaaclab`` envs are made here only inside worker processes started by the Isaac Lab train script
+    (each starts its own simulation); the Hydra runner trains gymnasium envs.
+    """
+    if env_cfg.backend == "isaaclab":
+        if "launcher_args" not in env_cfg.kwargs:
+            raise EnvConfigError(
+                "env.backend='isaaclab' is trained with scripts/reinforcement_learning/appo/train.py --task <id> "
+                "(it launches the simulator); the Hydra runner trains gymnasium envs (env.backend=gym)"
+            )
+        from ..isaaclab.worker_env import make_isaaclab_vec_env
+
+        return make_isaaclab_vec_env(env_cfg, num_envs)
     if env_cfg.backend != "gym":
-        raise EnvConfigError(
-            f"env.backend={env_cfg.backend!r} cannot be created by the worker factory; allowed here: 'gym' "
-            "(Isaac Lab envs are created by scripts/reinforcement_learning/appo/train.py)"
-        )
+        raise EnvConfigError(f"env.backend={env_cfg.backend!r} is invalid: must be one of gym, isaaclab")
     env_id = check_env_id(env_cfg.id)
     try:
         return GymVecEnv(env_id, num_envs, dict(env_cfg.kwargs), env_cfg.max_episode_steps)
