@@ -22,7 +22,7 @@ IL23_DIR="$CACHE/isaaclab-$IL23_VERSION"
 IL23_PATHS="isaaclab/source/isaaclab_tasks/isaaclab_tasks/utils/ isaaclab/source/isaaclab/isaaclab/utils/"
 
 # Installed with --no-deps: this list is the complete closure (pip resolves nothing), so it is reproducible.
-# mujoco: isaac_hydra_ext.envs (imported by the Isaac Lab adapter for the VecEnv types) registers the MuJoCo Go1.
+# tensorboard, onnx: the trainer's logs and the play script's policy export.
 REQUIREMENTS="
 isaaclab==3.0.0
 torch==2.11.0
@@ -67,6 +67,16 @@ mpmath==1.3.0
 networkx==3.7
 setuptools==81.0.0
 psutil==7.2.2
+tensorboard==2.21.0
+tensorboard-data-server==0.7.2
+absl-py==2.5.1
+grpcio==1.85.1
+Markdown==3.11.3
+protobuf==7.36.2
+Werkzeug==3.1.9
+pillow==13.0.0
+onnx==1.23.2
+ml_dtypes==0.6.0
 mujoco==4.0.0
 mujoco-core==4.0.0
 mujoco-studio==4.0.0

@@ -129,15 +129,20 @@ class RolloutCollector:
         self.worker_id, self.incarnation = worker_id, incarnation
         self.rollouts_done = 0
         self.device = env.device
+        self.policy_device = next(policy.parameters()).device
         spec = env.spec
         self.low = self.high = None
         if clip_actions and spec.action_low:
-            self.low = torch.as_tensor(spec.action_low, dtype=torch.float32, device=self.device)
-            self.high = torch.as_tensor(spec.action_high, dtype=torch.float32, device=self.device)
+            self.low = torch.as_tensor(spec.action_low, dtype=torch.float32, device=self.policy_device)
+            self.high = torch.as_tensor(spec.action_high, dtype=torch.float32, device=self.policy_device)
         # The collector's own generator: action noise never touches the global RNG (serial-mode determinism).
-        self.generator = torch.Generator(device=self.device)
+        # It lives where the policy runs (a worker's CPU copy may act on a GPU env's observations).
+        self.generator = torch.Generator(device=self.policy_device)
         self.generator.manual_seed(seed)
-        self.obs, self.critic_obs = env.reset(seed=seed)
+        try:
+            self.obs, self.critic_obs = env.reset(seed=seed)
+        except Exception as exc:  # an env error like one in step: the on_env_error policy applies
+            raise EnvError(f"{self.name}: env.reset raised at env step 0 (first reset): {exc!r}") from exc
         self._check_finite(self.obs, "observation after reset", step=0)
         B = env.num_envs
         self.ep_return = torch.zeros(B, dtype=torch.float64, device=self.device)
@@ -149,8 +154,9 @@ class RolloutCollector:
         if bad.any():
             rows = bad.reshape(bad.shape[0], -1).any(-1).nonzero().flatten().tolist()
             raise EnvError(
-                f"{self.name}: env {rows[0]} (of envs {rows[:8]}) returned a non-finite {what} "
-                f"at env step {self.total_steps + step} (values {x[rows[0]].flatten()[:6].tolist()})"
+                f"{self.name}: env {rows[0]} of {bad.shape[0]} returned a non-finite {what} "
+                f"at env step {self.total_steps + step} (values {x[rows[0]].flatten()[:6].tolist()}; "
+                f"envs with non-finite values: {rows[:8]})"
             )
 
     @torch.inference_mode()
@@ -174,13 +180,16 @@ class RolloutCollector:
             if buf.critic_obs is not None:
                 buf.critic_obs[slot, t].copy_(self.critic_obs)
             t2 = time.perf_counter()
-            actions, log_probs = self.policy.act(self.obs, self.generator)
+            actions, log_probs = self.policy.act(self.obs.to(self.policy_device), self.generator)
             env_actions = actions if self.low is None else torch.maximum(torch.minimum(actions, self.high), self.low)
             t3 = time.perf_counter()
             try:
                 step = self.env.step(env_actions)
             except Exception as exc:  # name the worker and the step; the original error is chained
-                raise EnvError(f"{self.name}: env.step raised at env step {self.total_steps + t}: {exc!r}") from exc
+                raise EnvError(
+                    f"{self.name}: env.step raised at env step {self.total_steps + t} (in one of its envs "
+                    f"0..{self.env.num_envs - 1}, or in an automatic reset): {exc!r}"
+                ) from exc
             t4 = time.perf_counter()
             self._check_finite(step.obs, "observation", t)
             self._check_finite(step.reward, "reward", t)

@@ -21,7 +21,7 @@ import os
 import pickle
 import re
 import tempfile
-import zipfile
+import warnings
 from typing import Any
 
 import torch
@@ -65,17 +65,26 @@ def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> dict
     """Load and check a checkpoint; raise :class:`CheckpointError` naming the file and the problem."""
     if not os.path.isfile(path):
         raise CheckpointError(f"checkpoint {path} does not exist")
+    if torch.device(map_location).type == "cuda" and not torch.cuda.is_available():
+        raise CheckpointError(f"cannot load checkpoint {path} onto {map_location}: CUDA is not available here")
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickle protocols of foreign files; our message says it
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
+        detail = _unpickling_detail(exc)
+        if "GLOBAL" in detail:  # the file names a Python callable: loading it the unsafe way would run code
+            raise CheckpointError(
+                f"checkpoint {path} was refused: it is not a plain tensor/number file and would need to run code to "
+                f"load (torch.load weights_only=True). Nothing was executed. Detail: {detail}"
+            ) from exc
         raise CheckpointError(
-            f"checkpoint {path} was refused: it is not a plain tensor/number file and would need to run code to "
-            f"load (torch.load weights_only=True). Nothing was executed. Detail: {str(exc).splitlines()[0]}"
+            f"checkpoint {path} is corrupt or not a PyTorch checkpoint: the safe loader (torch.load "
+            f"weights_only=True) could not read it. Nothing was executed. Detail: {detail}"
         ) from exc
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise CheckpointError(
-            f"checkpoint {path} is corrupt or truncated ({type(exc).__name__}: {str(exc).splitlines()[0]})"
-        ) from exc
+    except Exception as exc:  # zip/EOF/runtime errors, and whatever else a foreign file makes torch.load raise
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        raise CheckpointError(f"checkpoint {path} is corrupt or truncated ({type(exc).__name__}: {first_line})") from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(
             f"checkpoint {path} is not an isaac_hydra_ext APPO checkpoint (expected format {FORMAT!r}, "
@@ -89,6 +98,14 @@ def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> dict
     if missing:
         raise CheckpointError(f"checkpoint {path} lacks the keys {missing}")
     return state
+
+
+def _unpickling_detail(exc: Exception) -> str:
+    """The informative line of torch's weights-only refusal (not its advice to retry with weights_only=False)."""
+    boilerplate = ("Weights only load failed", "Please file an issue", "Check the documentation", "WeightsUnpickler error")
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    useful = [ln for ln in lines if not ln.startswith(boilerplate)]
+    return (useful or lines or [type(exc).__name__])[0]
 
 
 def check_compatible(path: str, state: dict[str, Any], env_spec: dict[str, Any], model_cfg: dict[str, Any]) -> None:
