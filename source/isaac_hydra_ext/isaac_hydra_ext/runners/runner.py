@@ -387,6 +387,7 @@ class APPORunner:
             "train/mean_return": self.window.mean_return,
             "train/mean_episode_length": self.window.mean_length,
             "train/iteration": float(self.iteration),
+            "train/episodes": float(sum(len(r.episode_returns) for r in rollouts)),
             "perf/env_steps_per_s": sps,
             "perf/learner_wait_s": wait_s,
             "perf/learn_s": learn_s,
@@ -395,7 +396,7 @@ class APPORunner:
         })
         for k, v in timers.items():
             scalars[f"perf/worker_{k}_fraction"] = v / worker_total
-        self.logger.scalars(scalars, self.env_steps)
+        self.logger.scalars(scalars, self.env_steps, self.wall_time_before + time.time() - self.started)
         self.logger.progress(
             f"[it {self.iteration:5d}] steps {self.env_steps:>11,d} | {sps:8.0f} sps | "
             f"return {self.window.mean_return:9.2f} | len {self.window.mean_length:7.1f} | "

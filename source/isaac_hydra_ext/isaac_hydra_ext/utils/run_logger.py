@@ -46,7 +46,8 @@ class EpisodeWindow:
 
 
 class RunLogger:
-    """Writes every scalar to TensorBoard (x axis: env steps) and prints a one-line progress report."""
+    """Writes every scalar to TensorBoard (x axis: env steps) and to ``metrics.jsonl`` (one JSON object per logged
+    iteration: a machine-readable learning curve), and prints a one-line progress report."""
 
     def __init__(self, run_dir: str, tensorboard: bool, console: str, enabled: bool = True):
         """``enabled=False`` (non-zero ranks) writes nothing."""
@@ -59,14 +60,18 @@ class RunLogger:
             self.writer = SummaryWriter(log_dir=run_dir, flush_secs=10)
         self.enabled = enabled
         self.started = time.time()
+        self.metrics = open(os.path.join(run_dir, "metrics.jsonl"), "a") if enabled else None
 
-    def scalars(self, values: dict[str, float], step: int) -> None:
-        """Log each finite scalar under its key."""
+    def scalars(self, values: dict[str, float], step: int, wall_time_s: float = 0.0) -> None:
+        """Log each finite scalar under its key (TensorBoard and one ``metrics.jsonl`` line)."""
+        finite = {k: float(v) for k, v in values.items() if v is not None and math.isfinite(v)}
+        if self.metrics is not None:
+            self.metrics.write(json.dumps({"env_steps": step, "wall_time_s": round(wall_time_s, 3), **finite}) + "\n")
+            self.metrics.flush()
         if self.writer is None:
             return
-        for key, value in values.items():
-            if value is not None and math.isfinite(value):
-                self.writer.add_scalar(key, value, step)
+        for key, value in finite.items():
+            self.writer.add_scalar(key, value, step)
 
     def progress(self, line: str) -> None:
         """Print a progress line (flushed; stdout may be a pipe)."""
@@ -80,7 +85,10 @@ class RunLogger:
             write_json_atomic(os.path.join(self.run_dir, "summary.json"), data)
 
     def close(self) -> None:
-        """Flush and close TensorBoard."""
+        """Flush and close TensorBoard and ``metrics.jsonl``."""
+        if self.metrics is not None:
+            self.metrics.close()
+            self.metrics = None
         if self.writer is not None:
             self.writer.flush()
             self.writer.close()
