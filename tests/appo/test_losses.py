@@ -148,3 +148,29 @@ def test_non_finite_loss_skips_update_then_stops_run():
     assert torch.equal(alg.model.critic.value_net[0].weight.data, bad)  # no optimizer step was taken
     for p, q in zip(alg.model.policy.parameters(), before):
         assert torch.equal(p, q)
+
+
+def test_weighted_surrogate_hand_computed():
+    # w = [1, .5, 2]: -(1*1 + .5*2.4 + 2*(-.8))/3 = -(1 + 1.2 - 1.6)/3 = -0.2
+    ratio = torch.tensor([1.0, 1.5, 0.5])
+    adv = torch.tensor([1.0, 2.0, -1.0])
+    w = torch.tensor([1.0, 0.5, 2.0], requires_grad=True)
+    loss = clipped_surrogate(ratio, adv, 0.2, weights=w)
+    assert loss.item() == pytest.approx(-0.2, abs=1e-6)
+    assert not loss.requires_grad  # the weights carry no gradient
+
+
+def test_lagged_samples_use_the_target_policy_as_trust_region_centre():
+    # Behaviour mu differs from the current policy by a lot: with V-trace the ratio is taken against the policy at
+    # update start, so the first minibatch has ratio 1 (nothing clipped), and the weight min(1, pi/mu) scales it.
+    torch.manual_seed(0)
+    cfg = _cfg(batch_size=128, update_epochs=1, ratio_reference="target")
+    alg = APPO(ActorCritic(3, 2, 0, cfg), cfg, torch.device("cpu"))
+    batch = _batch(T=8, N=16)
+    batch.log_probs = torch.full((8, 16), 5.0)  # mu much more likely than pi: heavily off-policy samples
+    prepared, _ = alg.prepare(batch, learner_version=0)
+    loss, pl, vl, ent, kl, clip_frac = alg._loss(prepared, torch.arange(128))
+    assert float(clip_frac) == 0.0
+    assert float(prepared.is_weights.max()) < 1e-2  # min(1, pi/mu) is tiny for these samples
+    alg.cfg = _cfg(batch_size=128, update_epochs=1, ratio_reference="behaviour")  # centred on mu: all clipped
+    assert float(alg._loss(prepared, torch.arange(128))[5]) == 1.0

@@ -1,6 +1,8 @@
 """RolloutBuffer layout, gather order and sharing with a real child process."""
 
 import math
+
+import pytest
 import multiprocessing as mp
 
 import torch
@@ -56,3 +58,26 @@ def test_shared_buffer_is_written_by_a_spawned_process():
     assert p.exitcode == 0
     assert (buf.rewards[1] == 4.5).all() and (buf.versions[1] == 7).all()
     assert math.isnan(float(buf.rewards[0, 0, 0]))
+
+
+def test_batch_gatherer_matches_gather_and_reuses_its_memory():
+    from isaac_hydra_ext.storage.rollout_buffer import BatchGatherer
+
+    torch.manual_seed(0)
+    buf = RolloutBuffer.allocate(num_slots=4, steps=3, envs=2, obs_dim=5, act_dim=2, critic_obs_dim=3)
+    for t in buf.tensors():
+        if t.dtype == torch.float32:
+            t.copy_(torch.randn_like(t))
+        elif t.dtype == torch.bool:
+            t.copy_(torch.rand(t.shape) < 0.3)
+        else:
+            t.copy_(torch.randint(0, 9, t.shape))
+    gatherer = BatchGatherer(buf, num_slots=2, device="cpu")
+    for slots in ([3, 1], [0, 2]):
+        got, want = gatherer.gather(slots), buf.gather(slots, "cpu")
+        for name in ("obs", "critic_obs", "actions", "log_probs", "rewards", "terminated", "truncated",
+                     "final_obs", "final_critic_obs", "versions"):
+            assert torch.equal(getattr(got, name), getattr(want, name)), name
+    assert gatherer.gather([1, 2]).obs.data_ptr() == got.obs.data_ptr()  # no new allocation
+    with pytest.raises(ValueError, match="takes 2 slots"):
+        gatherer.gather([1])

@@ -32,6 +32,10 @@ class PreparedBatch:
     critic_obs: torch.Tensor
     actions: torch.Tensor
     behaviour_log_probs: torch.Tensor
+    target_log_probs: torch.Tensor
+    """log pi_target(a|s): the policy at the start of this update (the PPO trust region's centre)."""
+    is_weights: torch.Tensor
+    """min(rho_bar, pi_target/mu): truncated importance weights of the behaviour samples (V-trace mode)."""
     advantages: torch.Tensor
     returns: torch.Tensor
     old_values: torch.Tensor
@@ -51,6 +55,10 @@ class APPO:
         fused = device.type == "cuda"
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.learning_rate, fused=fused)
         self.grad_sync = grad_sync
+        # bf16 autocast of the forward passes (CUDA only); losses and optimizer state stay float32.
+        self.amp = bool(cfg.mixed_precision) and device.type == "cuda"
+        # torch.compile of the minibatch loss (forward + loss terms); the backward is compiled with it.
+        self._loss_fn = torch.compile(self._loss) if cfg.compile else self._loss
         self.nonfinite_in_a_row = 0
         self.nonfinite_total = 0
 
@@ -159,6 +167,8 @@ class APPO:
             critic_obs=pick(critic_obs[:-1]),
             actions=pick(actions),
             behaviour_log_probs=pick(behaviour_log_probs),
+            target_log_probs=pick(target_log_probs),
+            is_weights=pick(torch.clamp(torch.exp(log_rhos), max=cfg.vtrace_rho_clip)),
             advantages=adv,
             returns=pick(returns),
             old_values=pick(values),
@@ -191,17 +201,27 @@ class APPO:
         cfg = self.cfg
         obs, actions = mb.obs[ids], mb.actions[ids]
         adv, returns, old_values = mb.advantages[ids], mb.returns[ids], mb.old_values[ids]
-        mean = self.model.policy(obs)
+        with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            mean = self.model.policy(obs).float()
+            critic_out = self.model.critic.normalized(mb.critic_obs[ids]).float()
         log_std = self.model.policy.log_std.expand_as(mean)
         log_probs = gaussian_log_prob(actions, mean, log_std)
-        # ratio_t = pi_theta(a_t|s_t) / mu(a_t|s_t)   (mu: the behaviour policy that acted)
-        ratio = torch.exp(log_probs - mb.behaviour_log_probs[ids])
-        policy_loss = clipped_surrogate(ratio, adv, cfg.clip_param)
+        if cfg.off_policy_correction == "vtrace" and cfg.ratio_reference == "target":
+            # Lag-corrected surrogate (IMPACT's target-policy form): the trust region is centred on the policy at the
+            # start of this update, pi_target, and the off-policyness of the behaviour samples is corrected by the
+            # truncated importance weight rho_t = min(rho_bar, pi_target/mu):
+            #   L = -E_mu[ rho_t * min(r_t A_t, clip(r_t, 1-eps, 1+eps) A_t) ],   r_t = pi_theta / pi_target
+            # On-policy (mu = pi_target) this is exactly PPO's clipped objective.
+            ratio = torch.exp(log_probs - mb.target_log_probs[ids])
+            policy_loss = clipped_surrogate(ratio, adv, cfg.clip_param, weights=mb.is_weights[ids])
+        else:
+            # PPO's ratio against the policy that acted: r_t = pi_theta(a_t|s_t) / mu(a_t|s_t)
+            ratio = torch.exp(log_probs - mb.behaviour_log_probs[ids])
+            policy_loss = clipped_surrogate(ratio, adv, cfg.clip_param)
         # Value loss in the critic's output units (normalized returns when value normalization is on).
         critic = self.model.critic
-        values = critic.normalized(mb.critic_obs[ids])
         v_loss = value_loss(
-            values,
+            critic_out,
             critic.normalize_value(old_values),
             critic.normalize_value(returns),
             cfg.clip_param if cfg.use_clipped_value_loss else None,
@@ -232,6 +252,7 @@ class APPO:
     def update(self, batch: TrajectoryBatch, learner_version: int) -> dict[str, float]:
         """Run ``update_epochs`` passes of minibatch updates on one iteration's samples; return statistics."""
         cfg = self.cfg
+        saved = self._snapshot()  # restored if no step of this iteration succeeds (see _restore)
         prepared, stats = self.prepare(batch, learner_version)
         n = prepared.advantages.shape[0]
         num_minibatches = max(1, math.ceil(batch.num_steps * batch.num_envs / cfg.batch_size))
@@ -247,7 +268,7 @@ class APPO:
             for _ in range(cfg.update_epochs):
                 perm = torch.randperm(n, device=self.device)
                 for ids in torch.tensor_split(perm, splits):
-                    loss, pl, vl, ent, kl, cf = self._loss(prepared, ids) if ids.numel() else self._zero_loss()
+                    loss, pl, vl, ent, kl, cf = self._loss_fn(prepared, ids) if ids.numel() else self._zero_loss()
                     kl_value = float(kl)
                     if self.grad_sync is not None:
                         kl_value = self.grad_sync.mean_scalar(kl_value)
@@ -268,9 +289,11 @@ class APPO:
                         self.nonfinite_total += 1
                         self.nonfinite_in_a_row += 1
                         if self.nonfinite_in_a_row >= cfg.max_nonfinite_updates:
+                            if not steps:
+                                self._restore(saved)
                             raise NonFiniteUpdateError(
                                 f"{self.nonfinite_in_a_row} consecutive minibatch updates had a non-finite loss or "
-                                f"gradient (loss={float(loss)}, grad_norm={float(grad_norm)}); stopping "
+                                f"gradient (loss={float(loss.detach())}, grad_norm={float(grad_norm)}); stopping "
                                 f"(ppo.max_nonfinite_updates={cfg.max_nonfinite_updates})"
                             )
                         continue
@@ -278,6 +301,8 @@ class APPO:
                     self.optimizer.step()
                     steps += 1
                     sums += torch.stack([pl.detach(), vl.detach(), ent.detach(), kl, cf, grad_norm.detach()])
+        if skipped and not steps:
+            self._restore(saved)
         means = (sums / max(steps, 1)).tolist()
         stats.update(dict(zip(keys, means)))
         stats["policy/learning_rate"] = self.learning_rate
@@ -286,6 +311,25 @@ class APPO:
         stats["updates/skipped_nonfinite"] = float(skipped)
         stats["updates/skipped_nonfinite_total"] = float(self.nonfinite_total)
         return stats
+
+    def _snapshot(self) -> tuple[dict[str, torch.Tensor], float]:
+        """Copy the model's buffers (normalizer statistics) and the learning rate, before an update."""
+        return {name: b.clone() for name, b in self.model.named_buffers()}, self.learning_rate
+
+    def _restore(self, saved: tuple[dict[str, torch.Tensor], float]) -> None:
+        """Undo what an iteration without a single good step changed.
+
+        That is the normalizer statistics folded in by :meth:`prepare` (returns that overflow float32 would make
+        them inf/NaN and poison every later update) and the learning rate. Skipped steps leave the parameters and
+        the optimizer state untouched already.
+        """
+        buffers, lr = saved
+        with torch.no_grad():
+            for name, b in self.model.named_buffers():
+                b.copy_(buffers[name])
+        self.learning_rate = lr
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
 
     # ------------------------------------------------------------------------------------------------
     def state_dict(self) -> dict:

@@ -5,9 +5,17 @@ from __future__ import annotations
 import torch
 
 
-def clipped_surrogate(ratio: torch.Tensor, advantages: torch.Tensor, clip: float) -> torch.Tensor:
-    """PPO's clipped policy loss: L = -mean( min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A) )."""
-    return -torch.min(ratio * advantages, torch.clamp(ratio, 1.0 - clip, 1.0 + clip) * advantages).mean()
+def clipped_surrogate(
+    ratio: torch.Tensor, advantages: torch.Tensor, clip: float, weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """PPO's clipped policy loss: L = -mean( w * min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A) ).
+
+    ``weights`` w (default 1) are per-sample importance weights that carry no gradient.
+    """
+    terms = torch.min(ratio * advantages, torch.clamp(ratio, 1.0 - clip, 1.0 + clip) * advantages)
+    if weights is not None:
+        terms = weights.detach() * terms
+    return -terms.mean()
 
 
 def value_loss(values: torch.Tensor, old_values: torch.Tensor, returns: torch.Tensor, clip: float | None):

@@ -67,8 +67,8 @@ def vtrace(
     delta_t = r_t + gamma * V'_t - V_t
     vs_t - V_t = rho_t * delta_t + gamma * c_t * (1 - done_t) * (vs_{t+1} - V_{t+1}),   vs_T - V_T = 0
 
-    The policy-gradient advantage leaves the importance weight of the current step to the PPO ratio
-    pi_theta/mu, which already multiplies it in the surrogate loss:
+    The policy-gradient advantage leaves the importance weight of the current step out; the surrogate loss applies
+    it (rho_t times the clipped ratio pi_theta/pi_target, see ``APPO._loss``):
 
     A_t = delta_t + gamma * c_t * (1 - done_t) * (vs_{t+1} - V_{t+1})
 

@@ -18,6 +18,7 @@ from typing import Any
 MODES = ("async", "sync", "serial")
 SCHEDULES = ("adaptive", "fixed")
 CORRECTIONS = ("vtrace", "none")
+RATIO_REFERENCES = ("behaviour", "target")
 ACTIVATIONS = ("elu", "relu", "tanh", "selu", "gelu", "silu", "leaky_relu")
 ENV_ERROR_POLICIES = ("restart", "raise")
 BACKENDS = ("gym", "isaaclab")
@@ -88,6 +89,10 @@ class PPOConfig:
     """rho-bar: truncation of the importance weight in the V-trace TD term."""
     vtrace_c_clip: float = 1.0
     """c-bar: truncation of the importance weight in the V-trace trace."""
+    ratio_reference: str = "behaviour"
+    """Centre of PPO's trust region with V-trace: ``behaviour`` (ratio pi_theta/mu, the policy that acted) or
+    ``target`` (ratio pi_theta/pi_target, the policy at the start of the update, with the advantage weighted by the
+    truncated importance weight min(rho_bar, pi_target/mu); IMPACT's form, less clipping when lag is high)."""
     max_policy_lag: int = 20
     """Samples whose policy version is more than this many versions behind the learner are dropped (counted)."""
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .schema import ACTIVATIONS, BACKENDS, CORRECTIONS, ENV_ERROR_POLICIES, MODES, SCHEDULES
+from .schema import ACTIVATIONS, BACKENDS, CORRECTIONS, ENV_ERROR_POLICIES, MODES, RATIO_REFERENCES, SCHEDULES
 
 
 class ConfigError(ValueError):
@@ -80,6 +80,7 @@ RULES: tuple[Rule, ...] = (
     Rule("ppo.entropy_coef", _finite_non_negative, "a number >= 0"),
     Rule("ppo.max_grad_norm", _finite_positive, "a number > 0"),
     Rule("ppo.off_policy_correction", _one_of(CORRECTIONS), f"one of {', '.join(CORRECTIONS)}"),
+    Rule("ppo.ratio_reference", _one_of(RATIO_REFERENCES), f"one of {', '.join(RATIO_REFERENCES)}"),
     Rule("ppo.vtrace_rho_clip", _finite_positive, "a number > 0"),
     Rule("ppo.vtrace_c_clip", _finite_positive, "a number > 0"),
     Rule("ppo.max_policy_lag", _non_negative, "an integer >= 0"),

@@ -17,7 +17,7 @@ import torch
 from ..appo.algorithm import APPO, NonFiniteUpdateError
 from ..appo.models import ActorCritic
 from ..envs.vec_env import EnvSpec, VecEnv
-from ..storage.rollout_buffer import RolloutBuffer
+from ..storage.rollout_buffer import BatchGatherer, RolloutBuffer
 from ..storage.weights import SharedWeights, WeightPublisher
 from ..utils.checkpoint import (
     MODEL_SHAPE_KEYS,
@@ -218,6 +218,8 @@ class APPORunner:
                 version=lambda: self.publisher.version,
             )
 
+        self.gatherer = BatchGatherer(self.buffer, self._rollouts_per_iteration(), self.device)
+
     def _model_cfg(self) -> dict[str, Any]:
         return {k: getattr(self.cfg.ppo, k) for k in MODEL_SHAPE_KEYS}
 
@@ -331,7 +333,7 @@ class APPORunner:
             rollouts.sort(key=lambda r: r.slot)  # deterministic concatenation order
             slots = [r.slot for r in rollouts]
             t1 = time.time()
-            batch = self.buffer.gather(slots, self.device)
+            batch = self.gatherer.gather(slots)
             self.collection.release(slots)
             learner_version = self.publisher.version
             self.accounting.rollouts_not_trained += len(rollouts)  # until the update below succeeds

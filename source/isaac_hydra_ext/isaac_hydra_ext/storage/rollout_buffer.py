@@ -161,3 +161,59 @@ class RolloutBuffer:
             picked = picked.transpose(0, 1).reshape(picked.shape[1], -1, *picked.shape[3:])
             out[f.name] = picked.to(device, non_blocking=False).contiguous()
         return TrajectoryBatch(**out)
+
+
+class BatchGatherer:
+    """Gathers a fixed number of slots into one preallocated :class:`TrajectoryBatch` on the learner device.
+
+    Per call: one ``index_select`` per field into a staging copy (pinned host memory when the learner is on a GPU),
+    an asynchronous copy to the device, and a permute from slot-major to time-major on the device. Nothing is
+    allocated after the first call, so the learner's memory stays flat. The returned batch is overwritten by the
+    next call.
+    """
+
+    def __init__(self, buffer: RolloutBuffer, num_slots: int, device: str | torch.device):
+        """Prepare staging and output tensors for ``num_slots`` slots of ``buffer``."""
+        self.buffer, self.K, self.device = buffer, num_slots, torch.device(device)
+        src_device = buffer.actions.device
+        self.cross_device = src_device != self.device
+        pin = self.cross_device and self.device.type == "cuda" and src_device.type == "cpu"
+        self.stage: dict[str, torch.Tensor] = {}
+        self.dev_stage: dict[str, torch.Tensor] = {}
+        self.out: dict[str, torch.Tensor | None] = {}
+        for f in fields(buffer):
+            t = getattr(buffer, f.name)
+            if t is None:
+                self.out[f.name] = None
+                continue
+            shape = (num_slots, *t.shape[1:])
+            self.stage[f.name] = torch.empty(shape, dtype=t.dtype, device=src_device, pin_memory=pin)
+            if self.cross_device:
+                self.dev_stage[f.name] = torch.empty(shape, dtype=t.dtype, device=self.device)
+            if f.name == "versions":
+                self.out[f.name] = torch.empty((t.shape[1], num_slots * buffer.envs), dtype=t.dtype,
+                                               device=self.device)
+            else:
+                self.out[f.name] = torch.empty((t.shape[1], num_slots * t.shape[2], *t.shape[3:]), dtype=t.dtype,
+                                               device=self.device)
+        self.index = torch.empty(num_slots, dtype=torch.long, device=src_device)
+
+    def gather(self, slots: list[int]) -> TrajectoryBatch:
+        """Copy ``slots`` (exactly ``num_slots`` of them) into the batch; the slots may be reused afterwards."""
+        if len(slots) != self.K:
+            raise ValueError(f"this gatherer takes {self.K} slots per call, got {len(slots)}")
+        self.index.copy_(torch.as_tensor(slots, dtype=torch.long))
+        B = self.buffer.envs
+        for name, stage in self.stage.items():
+            torch.index_select(getattr(self.buffer, name), 0, self.index, out=stage)  # (K, T[+1], B, ...)
+        for name, stage in self.stage.items():
+            src = stage
+            if self.cross_device:
+                self.dev_stage[name].copy_(stage, non_blocking=True)
+                src = self.dev_stage[name]
+            out = self.out[name]
+            if name == "versions":  # (K, T) -> (T, K*B): every env of a slot shares its step's version
+                out.view(out.shape[0], self.K, B).copy_(src.transpose(0, 1).unsqueeze(-1).expand(-1, -1, B))
+            else:  # (K, T, B, ...) -> (T, K*B, ...)
+                out.view(out.shape[0], self.K, B, *out.shape[2:]).copy_(src.transpose(0, 1))
+        return TrajectoryBatch(**self.out)

@@ -1,0 +1,143 @@
+"""Pipeline efficiency: APPO's env steps/s over the physical limit of the same envs on the same processes.
+
+For each env and worker count W (alternating the two sides, ``--repeats`` times):
+
+* **limit**: W processes, each stepping its own gymnasium vector env of B envs with pre-sampled random actions
+  and nothing else (no policy, no buffer), for ``--seconds``; aggregate env steps/s;
+* **APPO**: the trainer with W workers of B envs (T steps per rollout, learner on the GPU when present) for
+  ``--seconds`` after start-up; env steps/s is the median of its per-iteration rate over the second half.
+
+Efficiency = APPO / limit. The engine's own timers (fractions of worker time in env stepping, policy inference,
+buffer writes, weight refreshes and waiting; the learner's wait and update seconds) say where the rest goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import append_entry, markdown_table, median, write_json
+
+ENVS = {
+    "go1": {"id": "Sber-Velocity-Flat-Go1-MuJoCo-v0", "hydra": "env=mujoco_go1", "B": 256, "T": 24},
+    "halfcheetah": {"id": "HalfCheetah-v5", "hydra": "env=mujoco_halfcheetah", "B": 32, "T": 64},
+}
+
+
+def _raw_worker(env_id: str, num_envs: int, seconds: float, start, out) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import gymnasium as gym
+    import numpy as np
+
+    import isaac_hydra_ext.envs  # noqa: F401  (registers the Go1 ids)
+
+    spec = gym.spec(env_id)
+    if spec.vector_entry_point is not None:
+        env = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point")
+    else:
+        env = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync",
+                           vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP})
+    env.reset(seed=os.getpid())
+    rng = np.random.default_rng(0)
+    low, high = env.single_action_space.low, env.single_action_space.high
+    low, high = np.maximum(low, -1.0), np.minimum(high, 1.0)
+    actions = [rng.uniform(low, high, size=(num_envs, len(low))).astype(np.float32) for _ in range(64)]
+    for i in range(5):
+        env.step(actions[i])
+    start.wait()
+    steps, i, t0 = 0, 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        env.step(actions[i % 64])
+        i += 1
+        steps += num_envs
+    out.put(steps / (time.perf_counter() - t0))
+    env.close()
+
+
+def raw_limit(env_id: str, workers: int, num_envs: int, seconds: float) -> float:
+    """Aggregate random-action env steps/s of ``workers`` processes (the physical limit)."""
+    ctx = mp.get_context("spawn")
+    start, out = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_raw_worker, args=(env_id, num_envs, seconds, start, out)) for _ in range(workers)]
+    for p in procs:
+        p.start()
+    time.sleep(2.0 + 0.3 * workers)  # let every process build its env
+    start.set()
+    rates = [out.get(timeout=seconds + 300) for _ in procs]
+    for p in procs:
+        p.join(60)
+    return sum(rates)
+
+
+def appo(env: dict, workers: int, seconds: float) -> dict:
+    """Run the trainer for ``seconds`` (after start-up) and read its per-iteration rates and timers."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run = Path(tmp) / "run"
+        batch = workers * env["B"] * env["T"] // 4
+        cmd = [sys.executable, "-m", "isaac_hydra_ext.appo_runner", env["hydra"], f"ppo.num_workers={workers}",
+               f"ppo.envs_per_worker={env['B']}", f"ppo.steps_per_env={env['T']}", f"ppo.batch_size={batch}",
+               f"experiment.output_dir={tmp}", f"hydra.run.dir={run}", "experiment.max_env_steps=0",
+               f"experiment.max_wall_time_s={seconds + 10}", "checkpoint.every_iterations=0",
+               "checkpoint.save_on_exit=false", "logging.console=none", "logging.tensorboard=false"]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=seconds + 300)
+        lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    half = lines[len(lines) // 2:] or lines
+    keys = ["perf/worker_env_fraction", "perf/worker_inference_fraction", "perf/worker_write_fraction",
+            "perf/worker_weights_fraction", "perf/worker_wait_fraction", "perf/learner_wait_s", "perf/learn_s"]
+    return {"sps": median([x["perf/env_steps_per_s"] for x in half]), "iterations": len(lines),
+            **{k: median([x[k] for x in half if k in x]) for k in keys}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--envs", default="go1,halfcheetah")
+    parser.add_argument("--workers", default="1,4,8,15")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--out", default="")
+    parser.add_argument("--no-doc", action="store_true")
+    args = parser.parse_args()
+    rows, results = [], []
+    for name in args.envs.split(","):
+        env = ENVS[name]
+        for w in [int(x) for x in args.workers.split(",")]:
+            limits, runs = [], []
+            for _ in range(args.repeats):  # alternate the two sides
+                limits.append(raw_limit(env["id"], w, env["B"], args.seconds))
+                runs.append(appo(env, w, args.seconds))
+            limit = statistics.median(limits)
+            sps = statistics.median(r["sps"] for r in runs)
+            timers = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k not in ("sps", "iterations")}
+            result = {"env": name, "workers": w, "B": env["B"], "T": env["T"], "limit_sps": round(limit),
+                      "appo_sps": round(sps), "efficiency": round(sps / limit, 3), "limits": limits,
+                      "appo_runs": [round(r["sps"]) for r in runs], **timers}
+            results.append(result)
+            print(json.dumps(result), flush=True)
+            rows.append([name, w, env["B"], f"{limit:,.0f}", f"{sps:,.0f}", f"{sps / limit:.2f}",
+                         " / ".join(f"{100 * timers[k]:.0f}" for k in ("perf/worker_env_fraction",
+                                                                        "perf/worker_inference_fraction",
+                                                                        "perf/worker_write_fraction",
+                                                                        "perf/worker_weights_fraction",
+                                                                        "perf/worker_wait_fraction")),
+                         f"{timers['perf/learner_wait_s']:.2f} / {timers['perf/learn_s']:.2f}"])
+    table = markdown_table(["env", "W", "B", "limit steps/s (random actions)", "APPO steps/s", "efficiency",
+                            "worker time % env / inference / write / weights / wait",
+                            "learner s per iteration: wait / update"], rows)
+    print(table)
+    if args.out:
+        write_json(args.out, results)
+    if not args.no_doc:
+        append_entry("Pipeline efficiency", "APPO steps/s over the random-action limit", table,
+                     modules=("torch", "mujoco", "gymnasium"))
+
+
+if __name__ == "__main__":
+    main()
