@@ -186,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
                 seen_pids.update(p["pid"] for p in procs.values())
                 used, entries, _ = shm_usage()
                 samples.append({
-                    "t": round(now, 1), "procs": procs, "shm_used_mb": round(used / 2**20, 2), "shm_entries": entries,
+                    "t": round(now, 1), "status": s.get("status"), "procs": procs,
+                    "shm_used_mb": round(used / 2**20, 2), "shm_entries": entries,
                     "iterations": s.get("iterations"), "env_steps": s.get("env_steps"),
                     "mean_return": s.get("mean_return"), "restarts": s.get("worker_restarts"),
                     "accounting": s.get("accounting"),
@@ -270,13 +271,14 @@ def verdict(final: dict, returncode: int, kills: list[dict], samples: list[dict]
           received == trained + acc.get("rollouts_pending", 0) + acc.get("rollouts_not_trained", 0),
           {k: acc.get(k) for k in ("rollouts_received", "rollouts_trained", "rollouts_pending",
                                    "rollouts_not_trained")})
-    check("rollouts per incarnation sum to trained", sum((acc.get("rollouts_per_incarnation") or {}).values()) == trained,
+    per_incarnation = acc.get("rollouts_per_incarnation") or {}
+    check("rollouts per incarnation sum to trained", sum(per_incarnation.values()) == trained,
           acc.get("rollouts_per_incarnation"))
     total = acc.get("samples_total")
     check("samples_total = rollouts_trained * T * B", T is not None and total == trained * T * B,
           {"samples_total": total, "rollouts_trained": trained, "T": T, "B": B})
     check("samples_total = used + dropped_lag + dropped_nonfinite",
-          total == acc.get("samples_used", 0) + acc.get("samples_dropped_lag", 0) + acc.get("samples_dropped_nonfinite", 0),
+          total == sum(acc.get(k, 0) for k in ("samples_used", "samples_dropped_lag", "samples_dropped_nonfinite")),
           {k: acc.get(k) for k in ("samples_used", "samples_dropped_lag", "samples_dropped_nonfinite")})
     check("no half-written sample reached the learner (dropped_nonfinite == 0)",
           acc.get("samples_dropped_nonfinite") == 0, acc.get("samples_dropped_nonfinite"))
@@ -305,8 +307,9 @@ def markdown(r: dict) -> str:
              f"({final.get('env_steps_per_s')} steps/s), final mean return {final.get('mean_return')}"
              if final.get("env_steps") is not None else f"- result: exit {r['returncode']}, no summary", ""]
     # memory and descriptors, first sample with all workers vs last sample
+    # samples while the run trains (not while it starts or shuts down and closes its workers' pipes)
     full = [s for s in samples if sum(k.startswith("worker") and "?" not in k for k in s["procs"]) >= 1
-            and s.get("iterations")]
+            and s.get("iterations") and s.get("status") == "running"]
     if full:
         first, last = full[0], full[-1]
         lines += [f"Resident memory and open descriptors, first sample with the run training (t = {first['t']} s) "
@@ -321,7 +324,8 @@ def markdown(r: dict) -> str:
             rss = [p["rss_mb"] for _, p in ser]
             fds = [p["fds"] for _, p in ser]
             a, b = first["procs"].get(k), last["procs"].get(k)
-            lines.append(f"| {k} | {a['rss_mb'] if a else '-'} | {b['rss_mb'] if b else '-'} | {min(rss)}..{max(rss)} | "
+            lines.append(f"| {k} | {a['rss_mb'] if a else '-'} | {b['rss_mb'] if b else '-'} | "
+                         f"{min(rss)}..{max(rss)} | "
                          f"{a['fds'] if a else '-'} | {b['fds'] if b else '-'} | {min(fds)}..{max(fds)} |")
         lines += ["", f"Shared memory (/dev/shm): {r['shm_before_mb']} MB used before, "
                   f"{min(s['shm_used_mb'] for s in samples)}..{max(s['shm_used_mb'] for s in samples)} MB during "

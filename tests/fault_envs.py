@@ -14,21 +14,38 @@ import numpy as np
 from gymnasium.envs.classic_control.pendulum import PendulumEnv
 
 
-class SlowPendulum(PendulumEnv):
-    """Pendulum whose step sleeps ``delay_s`` (so a kill lands mid-rollout)."""
+def _log_pid(pid_log: str) -> None:
+    """Append this process's pid to ``pid_log`` (one line per env constructed): which processes built an env."""
+    if pid_log:
+        with open(pid_log, "a") as f:
+            f.write(f"{os.getpid()}\n")
 
-    def __init__(self, delay_s: float = 0.002, **kwargs):
+
+class SlowPendulum(PendulumEnv):
+    """Pendulum whose step sleeps ``delay_s`` (so a kill lands mid-rollout).
+
+    ``pid_log``: a file that gets this process's pid for every env constructed (the learner builds one to read
+    the shapes; any other pid there is a worker that was started).
+    """
+
+    def __init__(self, delay_s: float = 0.002, pid_log: str = "", **kwargs):
         super().__init__(**kwargs)
         self.delay_s = delay_s
+        _log_pid(pid_log)
 
     def step(self, action):
         time.sleep(self.delay_s)
         return super().step(action)
 
 
+FAULTS = ("raise_step", "raise_reset", "nan_obs", "inf_reward", "huge_reward", "hang")
+
+
 class FaultyPendulum(PendulumEnv):
     """Pendulum that misbehaves once its process has taken ``after`` steps: ``fault`` is one of
-    ``raise_step``, ``raise_reset``, ``nan_obs``, ``inf_reward``, ``hang``.
+    ``raise_step``, ``raise_reset`` (counts resets, not steps: ``after=0`` fails the very first reset),
+    ``nan_obs``, ``inf_reward``, ``huge_reward`` (a finite reward of ``huge`` (default 1e38, float32 max is
+    3.4e38): the samples are valid, but returns overflow float32 in the learner), ``hang``.
 
     ``only_pid_file``: if given, only the first process that creates this file misbehaves (so a restarted
     worker runs cleanly and the run can finish).
@@ -36,9 +53,13 @@ class FaultyPendulum(PendulumEnv):
 
     _steps = 0  # per process
 
-    def __init__(self, fault: str = "raise_step", after: int = 50, only_pid_file: str = "", **kwargs):
+    def __init__(self, fault: str = "raise_step", after: int = 50, only_pid_file: str = "", huge: float = 1e38,
+                 pid_log: str = "", **kwargs):
         super().__init__(**kwargs)
-        self.fault, self.after, self.only_pid_file = fault, after, only_pid_file
+        if fault not in FAULTS:
+            raise ValueError(f"fault={fault!r}: must be one of {', '.join(FAULTS)}")
+        self.fault, self.after, self.only_pid_file, self.huge = fault, after, only_pid_file, huge
+        _log_pid(pid_log)
 
     def _claim(self) -> bool:
         """With ``only_pid_file``, the first process to reach the fault claims it; others never misbehave."""
@@ -71,6 +92,8 @@ class FaultyPendulum(PendulumEnv):
                 obs = np.full_like(obs, np.nan)
             elif self.fault == "inf_reward":
                 reward = np.inf
+            elif self.fault == "huge_reward":
+                reward = self.huge
             elif self.fault == "hang":
                 time.sleep(3600)
         return obs, reward, terminated, truncated, info

@@ -82,5 +82,5 @@ def test_go1_ppo_suggestions_follow_rsl_rl():
     cfg = compose(["env=mujoco_go1"])
     ppo = cfg.ppo
     assert (ppo.steps_per_env, ppo.entropy_coef, ppo.learning_rate, ppo.schedule) == (24, 0.01, 1e-3, "adaptive")
-    assert ppo.num_workers * ppo.envs_per_worker * ppo.steps_per_env / ppo.batch_size == 4  # 4 minibatches
+    assert ppo.num_minibatches == 4 and ppo.update_epochs == 5  # rsl_rl's 5 epochs x 4 minibatches, any W
     np.testing.assert_equal(cfg.env.clip_actions, False)

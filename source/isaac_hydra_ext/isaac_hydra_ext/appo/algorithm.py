@@ -255,7 +255,10 @@ class APPO:
         saved = self._snapshot()  # restored if no step of this iteration succeeds (see _restore)
         prepared, stats = self.prepare(batch, learner_version)
         n = prepared.advantages.shape[0]
-        num_minibatches = max(1, math.ceil(batch.num_steps * batch.num_envs / cfg.batch_size))
+        if cfg.num_minibatches > 0:
+            num_minibatches = cfg.num_minibatches
+        else:
+            num_minibatches = max(1, math.ceil(batch.num_steps * batch.num_envs / cfg.batch_size))
         keys = ("loss/policy", "loss/value", "loss/entropy", "policy/approx_kl", "policy/clip_fraction",
                 "policy/grad_norm")
         sums = torch.zeros(len(keys), device=self.device)

@@ -50,6 +50,9 @@ class PPOConfig:
     """Passes over the iteration's samples."""
     batch_size: int = 512
     """M: minibatch size in samples; ``num_minibatches = ceil(W*B*T / M)``."""
+    num_minibatches: int = 0
+    """If > 0: split each iteration's samples into this many minibatches (rsl_rl's ``num_mini_batches``; scales
+    with the worker count) and ignore ``batch_size``; 0: use ``batch_size``."""
     learning_rate: float = 1e-3
     """Initial Adam learning rate."""
     schedule: str = "adaptive"

@@ -49,8 +49,9 @@ class RolloutInfo:
 
 
 class RolloutAccounting:
-    """Cumulative sample accounting of a run (``summary.json`` key ``accounting``), so a long run can prove that
-    no rollout was lost or trained on twice.
+    """Cumulative sample accounting of a run (``summary.json`` key ``accounting``).
+
+    With it a long run can prove that no rollout was lost or trained on twice.
 
     Per collector incarnation ``(worker_id, incarnation)`` the trained ``rollout_index`` values must be exactly
     0, 1, 2, ... (a worker announces its rollouts in order on its own pipe, and the learner takes the oldest
@@ -86,7 +87,7 @@ class RolloutAccounting:
             self.samples[k] += int(stats.get(f"samples/{k}", 0))
 
     def as_dict(self, collection=None) -> dict:
-        """The counts; with a worker-process ``collection``, also what its pool received, poisoned or still holds."""
+        """Return the counts; with a worker-process ``collection`` also what its pool received, poisoned, holds."""
         # A trained index above one that was never trained means that one was lost (0 when nothing was lost).
         gaps = sum(len(a) for a in self._ahead.values())
         out = {

@@ -104,8 +104,9 @@ def worker_main(spec: WorkerSpec, conn: Connection, buffer, weights, heartbeats:
         policy.eval()
         subscriber = WeightSubscriber(policy, weights)
         subscriber.refresh()
+        name = f"worker {wid} (pid {os.getpid()}, env.id={spec.env_cfg.id!r})"  # env errors name worker, env, step
         collector = RolloutCollector(
-            env, policy, buffer, seed=spec.seed, clip_actions=spec.clip_actions, name=f"worker {wid}", heartbeat=beat,
+            env, policy, buffer, seed=spec.seed, clip_actions=spec.clip_actions, name=name, heartbeat=beat,
             worker_id=wid, incarnation=spec.incarnation,
         )
 
@@ -142,8 +143,10 @@ def worker_main(spec: WorkerSpec, conn: Connection, buffer, weights, heartbeats:
 
         kind = "env" if isinstance(exc, EnvError) else "internal"
         exit_code = 3 if kind == "env" else 1
+        # An EnvError already names the worker, the env and the step; anything else gets the worker named here.
+        message = str(exc) if kind == "env" else f"worker {wid} (pid {os.getpid()}): {type(exc).__name__}: {exc}"
         try:
-            conn.send(("error", kind, f"worker {wid}: {exc}", traceback.format_exc()))
+            conn.send(("error", kind, message, traceback.format_exc()))
         except (OSError, EOFError):
             pass
     finally:

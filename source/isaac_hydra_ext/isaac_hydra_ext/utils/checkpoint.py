@@ -84,7 +84,9 @@ def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> dict
         ) from exc
     except Exception as exc:  # zip/EOF/runtime errors, and whatever else a foreign file makes torch.load raise
         first_line = str(exc).splitlines()[0] if str(exc) else ""
-        raise CheckpointError(f"checkpoint {path} is corrupt or truncated ({type(exc).__name__}: {first_line})") from exc
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or truncated ({type(exc).__name__}: {first_line})"
+        ) from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(
             f"checkpoint {path} is not an isaac_hydra_ext APPO checkpoint (expected format {FORMAT!r}, "
@@ -101,8 +103,9 @@ def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> dict
 
 
 def _unpickling_detail(exc: Exception) -> str:
-    """The informative line of torch's weights-only refusal (not its advice to retry with weights_only=False)."""
-    boilerplate = ("Weights only load failed", "Please file an issue", "Check the documentation", "WeightsUnpickler error")
+    """Return the informative line of torch's weights-only refusal (not its advice to use weights_only=False)."""
+    boilerplate = ("Weights only load failed", "Please file an issue", "Check the documentation",
+                   "WeightsUnpickler error")
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
     useful = [ln for ln in lines if not ln.startswith(boilerplate)]
     return (useful or lines or [type(exc).__name__])[0]

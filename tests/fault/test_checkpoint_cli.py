@@ -1,0 +1,111 @@
+"""``checkpoint.resume=<bad file>`` through the real CLI: a clear one-line error naming the file, exit code 1, no
+traceback, no worker started, nothing written over the bad file, and no code run from a malicious pickle."""
+
+import dataclasses
+import hashlib
+import os
+import pickle
+
+import pytest
+import torch
+from conftest import FULL, compose
+from fault_cli import SLOW, SMALL, pids_in, read_summary, run, run_dirs
+from isaac_hydra_ext.appo.algorithm import APPO
+from isaac_hydra_ext.appo.models import ActorCritic
+from isaac_hydra_ext.envs.factory import probe_env_spec
+from isaac_hydra_ext.utils.checkpoint import MODEL_SHAPE_KEYS, save_checkpoint
+
+BASE = ["env=gym", SLOW, "+env.kwargs.delay_s=0", *SMALL]
+
+
+def _real_checkpoint(path, overrides=()):
+    """A checkpoint as the runner writes it (same keys, real model and optimizer state) for the BASE config."""
+    cfg = compose(["env=gym", SLOW, *SMALL, *overrides])
+    spec = probe_env_spec(cfg.env)
+    model = ActorCritic(spec.obs_dim, spec.act_dim, spec.critic_obs_dim, cfg.ppo)
+    alg = APPO(model, cfg.ppo, torch.device("cpu"))
+    save_checkpoint(str(path), {
+        "model": model.state_dict(), **alg.state_dict(), "iteration": 3, "env_steps": 384, "policy_version": 4,
+        "wall_time_s": 1.0, "env_spec": dataclasses.asdict(spec),
+        "model_cfg": {k: getattr(cfg.ppo, k) for k in MODEL_SHAPE_KEYS}, "config_yaml": "",
+        "episode_returns": [], "episode_lengths": [],
+    })
+
+
+class _RunsCode:
+    marker = ""
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _make(kind, path, tmp_path):
+    if kind == "truncated":
+        _real_checkpoint(path)
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    elif kind == "random_bytes":
+        path.write_bytes(os.urandom(4096))
+    elif kind == "other_network_shape":
+        _real_checkpoint(path, ["ppo.actor_hidden_dims=[16]"])
+    elif kind == "runs_code_torch_save":
+        _RunsCode.marker = str(tmp_path / "pwned")
+        torch.save({"format": "isaac_hydra_ext.appo", "model": _RunsCode()}, path)
+    elif kind == "runs_code_raw_pickle":
+        _RunsCode.marker = str(tmp_path / "pwned")
+        path.write_bytes(pickle.dumps(_RunsCode(), protocol=2))
+
+
+CASES = {
+    "truncated": "is corrupt or truncated (",  # torch says RuntimeError or OSError, depending on where it is cut
+    "random_bytes": "is corrupt or not a PyTorch checkpoint: the safe loader (torch.load weights_only=True) could "
+                    "not read it. Nothing was executed.",
+    "other_network_shape": "does not fit this run's network: ppo.actor_hidden_dims: checkpoint [16], this run [32, 32]",
+    "runs_code_torch_save": "was refused: it is not a plain tensor/number file and would need to run code to load "
+                            "(torch.load weights_only=True). Nothing was executed. Detail: Trying to load unsupported "
+                            "GLOBAL posix.system",
+    "runs_code_raw_pickle": "would need to run code to load (torch.load weights_only=True). Nothing was executed. "
+                            "Detail: Trying to load unsupported GLOBAL posix.system",
+    "missing": "does not exist",
+}
+
+
+# CI: the four kinds of bad file; IHE_FULL=1 adds a raw (non-zip) pickle and a missing file.
+KINDS = sorted(CASES) if FULL else ["other_network_shape", "random_bytes", "runs_code_torch_save", "truncated"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_resume_from_a_bad_checkpoint_fails_clearly_and_starts_nothing(tmp_path, kind):
+    path = tmp_path / "model_3.pt"
+    _make(kind, path, tmp_path)
+    before = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+    pid_log = tmp_path / "env_pids"
+    code, out, err = run(tmp_path, [*BASE, "experiment.max_env_steps=256", f"+env.kwargs.pid_log={pid_log}",
+                                    f"checkpoint.resume={path}"], timeout=120)
+    assert code == 1, err[-3000:]
+    errors = [ln for ln in err.splitlines() if ln.startswith("Error: ")]
+    assert len(errors) == 1, err
+    assert errors[0].startswith(f"Error: checkpoint {path} ") and CASES[kind] in errors[0], errors[0]
+    assert "Traceback" not in out + err
+    assert len(pids_in(pid_log)) == 1  # only the learner built an env (to read its shapes): no worker started
+    assert not list(tmp_path.joinpath("runs").rglob("model_*.pt"))  # no checkpoint written
+    if before is not None:
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == before  # the bad file is left as it was
+    assert not (tmp_path / "pwned").exists()  # and no code in it ran
+
+
+@pytest.mark.skipif(not FULL, reason="IHE_FULL=1")
+def test_resume_latest_with_no_checkpoint_fails_clearly(tmp_path):
+    code, out, err = run(tmp_path, [*BASE, "experiment.max_env_steps=256", "checkpoint.resume=latest"], timeout=120)
+    assert code == 1 and "Traceback" not in out + err
+    assert "Error: checkpoint.resume=latest: no model_<iteration>.pt under " in err
+
+
+def test_resume_from_the_same_kind_of_file_intact_works(tmp_path):
+    # The control of the cases above: the checkpoint they were made from loads, and the run continues from it.
+    path = tmp_path / "model_3.pt"
+    _real_checkpoint(path)
+    code, out, err = run(tmp_path, [*BASE, "experiment.max_env_steps=512", f"checkpoint.resume={path}"], timeout=180)
+    assert code == 0, err[-3000:]
+    s = read_summary(run_dirs(tmp_path)[0])
+    assert s["resumed_from"] == str(path) and s["iterations"] == 3 + 1 and s["env_steps"] == 384 + 128
