@@ -83,15 +83,21 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
 
 
 def append_entry(section: str, title: str, body: str, command: str | None = None, modules=("torch",),
-                 doc: Path = DOC) -> str:
-    """Append a dated entry under ``## <section>`` of docs/benchmarks.md (creating the section at the end)."""
-    m, v = machine(), versions(*modules)
+                 doc: Path = DOC, measured: dict | None = None) -> str:
+    """Append a dated entry under ``## <section>`` of docs/benchmarks.md (creating the section at the end).
+
+    ``measured``: a result file's ``machine``/``versions``/``commit`` when the numbers come from another machine
+    (the GPU machine); by default this machine's.
+    """
+    m = (measured or {}).get("machine") or machine()
+    v = (measured or {}).get("versions") or versions(*modules)
+    commit = (measured or {}).get("commit") or git_commit()
     command = command or " ".join([Path(sys.executable).name, *sys.argv])
     entry = (
         f"\n### {title} ({datetime.date.today().isoformat()})\n\n"
         f"Machine: {m['cpu']}, {m['cores']} cores, GPU {m['gpu']}. Versions: "
         + ", ".join(f"{k} {val}" for k, val in v.items())
-        + f". Commit {git_commit()}.\n\nCommand: `{command}`\n\n{body.strip()}\n"
+        + f". Commit {commit}.\n\nCommand: `{command}`\n\n{body.strip()}\n"
     )
     text = doc.read_text() if doc.exists() else "# Benchmarks\n"
     heading = f"## {section}"

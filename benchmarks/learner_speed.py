@@ -21,7 +21,9 @@ import time
 
 import torch
 
-from common import append_entry, markdown_table, write_json
+import sys
+
+from common import append_entry, git_commit, machine, markdown_table, versions, write_json
 
 N_ENVS, T, OBS, ACT = 4096, 24, 235, 12
 
@@ -97,27 +99,25 @@ def rsl(variant: str, device: torch.device):
 
     def collect():
         obs = env.get_observations()
-        with torch.inference_mode():
-            for _ in range(T):
-                actions = alg.act(obs)
-                obs, rew, dones, extras = env.step(actions)
-                alg.process_env_step(obs, rew, dones, extras)
+        for _ in range(T):
+            actions = alg.act(obs)
+            obs, rew, dones, extras = env.step(actions)
+            alg.process_env_step(obs, rew, dones, extras)
         return obs
 
-    def update():
-        obs = collect_state["obs"]
-        alg.compute_returns(obs)
-        alg.update()
-
-    collect_state = {"obs": None}
-
     def timed_update():
-        collect_state["obs"] = collect()
-        sync(device)
+        # as OnPolicyRunner.learn: collection and compute_returns under inference_mode, then update()
+        with torch.inference_mode():
+            obs = collect()
+            sync(device)
+            t0 = time.perf_counter()
+            alg.compute_returns(obs)
+            sync(device)
+            returns_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        update()
+        alg.update()
         sync(device)
-        return time.perf_counter() - t0
+        return returns_s + time.perf_counter() - t0
 
     return timed_update, runner
 
@@ -176,7 +176,8 @@ def main() -> None:
                             "peak GPU MB", "note"], rows)
     print(table)
     if args.out:
-        write_json(args.out, results)
+        write_json(args.out, {"machine": machine(), "versions": versions("torch", "rsl_rl"), "commit": git_commit(),
+                              "command": " ".join(sys.argv), "results": results, "table": table})
     if not args.no_doc:
         append_entry("Learner speed (GPU)", "PPO update throughput, Go1 rough network, 4096 x 24 batch", table,
                      modules=("torch", "rsl_rl"))

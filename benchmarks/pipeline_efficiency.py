@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import append_entry, markdown_table, median, write_json
+from common import append_entry, git_commit, machine, markdown_table, median, versions, write_json
 
 ENVS = {
     "go1": {"id": "Sber-Velocity-Flat-Go1-MuJoCo-v0", "hydra": "env=mujoco_go1", "B": 256, "T": 24},
@@ -133,7 +133,9 @@ def main() -> None:
                             "learner s per iteration: wait / update"], rows)
     print(table)
     if args.out:
-        write_json(args.out, results)
+        write_json(args.out, {"machine": machine(), "versions": versions("torch", "mujoco", "gymnasium"),
+                              "commit": git_commit(), "command": " ".join(sys.argv), "results": results,
+                              "table": table})
     if not args.no_doc:
         append_entry("Pipeline efficiency", "APPO steps/s over the random-action limit", table,
                      modules=("torch", "mujoco", "gymnasium"))

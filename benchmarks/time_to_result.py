@@ -31,6 +31,8 @@ from pathlib import Path
 
 import psutil
 
+from common import git_commit, machine, versions
+
 HERE = Path(__file__).resolve().parent
 MAX_EPISODE_LENGTH = 1000
 
@@ -135,7 +137,8 @@ def run(trainer: str, goal: str, minutes: float, out: Path, extra: list[str]) ->
               "trainer_time_to_goal_s": reached_at.get("wall_time_s") if reached_at else None,
               "steps_to_goal": reached_at.get("env_steps") if reached_at else None,
               "final": curve[-1] if curve else None, "curve": curve, "memory": memory,
-              "process_wall_s": round(time.time() - start, 1)}
+              "process_wall_s": round(time.time() - start, 1), "machine": machine(),
+              "versions": versions("torch", "mujoco", "gymnasium", "rsl_rl"), "commit": git_commit()}
     (out / "result.json").write_text(json.dumps(result, indent=1))
     return result
 
