@@ -22,9 +22,9 @@ for section in "$@"; do
       python3 benchmarks/pipeline_efficiency.py --envs go1,halfcheetah --workers 1,15 --seconds 10 --no-doc \
           --out $OUT/efficiency.json ;;
     cheetah)
-      $TTR --trainer appo --goal return:3000 --minutes 3 --out $WORK/appo_hc -- env=mujoco_halfcheetah \
+      $TTR --trainer appo --goal return:3000 --minutes 2.8 --out $WORK/appo_hc -- env=mujoco_halfcheetah \
           ppo.num_workers=15 experiment.device=cuda logging.console=none && cp $WORK/appo_hc/result.json $OUT/hc_appo.json
-      $TTR --trainer rsl_rl --goal return:3000 --minutes 3 --out $WORK/rsl_hc -- --task halfcheetah --num_envs 16 \
+      $TTR --trainer rsl_rl --goal return:3000 --minutes 2.8 --out $WORK/rsl_hc -- --task halfcheetah --num_envs 16 \
           && cp $WORK/rsl_hc/result.json $OUT/hc_rsl_rl.json ;;
     learner)
       python3 benchmarks/learner_speed.py --repeats 5 --no-doc --out $OUT/learner.json ;;
