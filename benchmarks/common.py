@@ -51,11 +51,14 @@ def git_commit() -> str:
 def versions(*modules: str) -> dict[str, str]:
     """Versions of Python and the given importable modules."""
     out = {"python": platform.python_version()}
+    from importlib.metadata import PackageNotFoundError, version
+
+    dists = {"rsl_rl": "rsl-rl-lib"}
     for name in modules:
         try:
             mod = __import__(name)
-            out[name] = getattr(mod, "__version__", "?")
-        except Exception:
+            out[name] = getattr(mod, "__version__", None) or version(dists.get(name, name))
+        except (ImportError, PackageNotFoundError):
             out[name] = "not installed"
     return out
 

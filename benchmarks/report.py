@@ -77,7 +77,8 @@ def time_to_result_entry(appo: dict, rsl: dict, task: str, goal: str, plot: str)
                      _fmt(r.get("time_to_goal_s"), ".1f"), _fmt(r.get("steps_to_goal")),
                      _fmt((r.get("steps_to_goal") or f.get("steps") or 0) / max(r.get("time_to_goal_s") or f.get("t")
                                                                                   or 1, 1e-9)),
-                     _fmt(f.get("return"), ".1f"), _fmt(f.get("length"), ".0f"), _fmt(f.get("lin_tracking"), ".2f"),
+                     _fmt(f.get("return"), ".1f"), _fmt(f.get("length"), ".0f"),
+                     _fmt(f.get("lin_tracking"), ".2f") if r["goal"] == "walk" else "-",
                      _memory_line(r)])
     ratio = ""
     if appo.get("time_to_goal_s") and rsl.get("time_to_goal_s"):

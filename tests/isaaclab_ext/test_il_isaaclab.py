@@ -298,7 +298,7 @@ def test_go1_appo_numbers_follow_isaaclabs_rsl_rl_go1():
         assert appo.actor_hidden_dims == hidden and appo.critic_hidden_dims == hidden
         assert appo.steps_per_env == rsl.num_steps_per_env
         assert appo.max_iterations == rsl.max_iterations and appo.save_interval == rsl.save_interval
-        assert appo.batch_size == appo.envs_per_worker * appo.steps_per_env // alg.num_mini_batches
+        assert appo.num_minibatches == alg.num_mini_batches
         for ours, theirs in [
             ("update_epochs", "num_learning_epochs"),
             ("learning_rate", "learning_rate"),

@@ -4,7 +4,8 @@ The numbers follow Isaac Lab's rsl_rl Go1 runner configs (same network sizes, le
 epochs, rollout length 24 and 4 minibatches, no observation normalisation) so that APPO and rsl_rl runs of one
 task differ by the algorithm, not by tuning. Collection is in-process (``num_workers=0``): the Isaac Lab env is
 already a GPU-vectorised batch of ``env.scene.num_envs`` robots, which :meth:`APPORunnerCfg.to_train_config` takes
-as B (``envs_per_worker``). With fewer envs, lower ``agent.batch_size`` to at most ``num_envs * steps_per_env``.
+as B (``envs_per_worker``). The samples of an iteration are split into 4 minibatches (``num_minibatches``, as
+rsl_rl's ``num_mini_batches``), so any ``--num_envs`` works.
 """
 
 from isaac_hydra_ext.isaaclab.go1 import configclass
@@ -21,7 +22,7 @@ class SberGo1RoughAPPORunnerCfg(APPORunnerCfg):
     num_workers = 0
     envs_per_worker = 4096
     steps_per_env = 24
-    batch_size = 24576
+    num_minibatches = 4
     update_epochs = 5
     learning_rate = 1.0e-3
     schedule = "adaptive"
