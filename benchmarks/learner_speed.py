@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 
 import torch
-
-import sys
-
 from common import append_entry, git_commit, machine, markdown_table, versions, write_json
 
 N_ENVS, T, OBS, ACT = 4096, 24, 235, 12
@@ -63,10 +61,9 @@ def ours(variant: str, device: torch.device):
 
 def rsl(variant: str, device: torch.device):
     """(update callable, runner) for rsl_rl 5.x's PPO, its storage filled by its own collection code."""
-    from tensordict import TensorDict
-
     from rsl_rl.env import VecEnv
     from rsl_rl.runners import OnPolicyRunner
+    from tensordict import TensorDict
 
     class RandomEnv(VecEnv):
         def __init__(self):
@@ -79,7 +76,8 @@ def rsl(variant: str, device: torch.device):
 
         def step(self, actions):
             return (self.get_observations(), torch.randn(N_ENVS, device=device),
-                    (torch.rand(N_ENVS, device=device) < 0.01).long(), {"time_outs": torch.zeros(N_ENVS, device=device)})
+                    (torch.rand(N_ENVS, device=device) < 0.01).long(),
+                    {"time_outs": torch.zeros(N_ENVS, device=device)})
 
     cfg = {
         "num_steps_per_env": T, "save_interval": 10**9, "obs_groups": {"actor": ["policy"], "critic": ["policy"]},
@@ -87,7 +85,8 @@ def rsl(variant: str, device: torch.device):
                       "clip_param": 0.2, "gamma": 0.99, "lam": 0.95, "value_loss_coef": 1.0, "entropy_coef": 0.01,
                       "learning_rate": 1e-3, "max_grad_norm": 1.0, "schedule": "adaptive", "desired_kl": 0.01},
         "actor": {"class_name": "MLPModel", "hidden_dims": [512, 256, 128], "activation": "elu",
-                  "obs_normalization": False, "distribution_cfg": {"class_name": "GaussianDistribution", "init_std": 1.0}},
+                  "obs_normalization": False,
+                  "distribution_cfg": {"class_name": "GaussianDistribution", "init_std": 1.0}},
         "critic": {"class_name": "MLPModel", "hidden_dims": [512, 256, 128], "activation": "elu",
                    "obs_normalization": False},
     }

@@ -35,9 +35,8 @@ ENVS = {
 def _raw_worker(env_id: str, num_envs: int, seconds: float, start, out) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import gymnasium as gym
-    import numpy as np
-
     import isaac_hydra_ext.envs  # noqa: F401  (registers the Go1 ids)
+    import numpy as np
 
     spec = gym.spec(env_id)
     if spec.vector_entry_point is not None:

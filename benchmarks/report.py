@@ -82,7 +82,8 @@ def time_to_result_entry(appo: dict, rsl: dict, task: str, goal: str, plot: str)
                      _memory_line(r)])
     ratio = ""
     if appo.get("time_to_goal_s") and rsl.get("time_to_goal_s"):
-        ratio = f"\n\nAPPO reached the goal **{rsl['time_to_goal_s'] / appo['time_to_goal_s']:.2f}x** faster in wall time."
+        speedup = rsl["time_to_goal_s"] / appo["time_to_goal_s"]
+        ratio = f"\n\nAPPO reached the goal **{speedup:.2f}x** faster in wall time."
     table = markdown_table(["trainer", "reached", "time to goal (s, from launch)", "env steps to goal",
                             "env steps/s", "final return", "final ep. length", "final lin. tracking",
                             "resident memory after warm-up → end"], rows)

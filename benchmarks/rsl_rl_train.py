@@ -24,10 +24,9 @@ import time
 
 import numpy as np
 import torch
-from tensordict import TensorDict
-
 from rsl_rl.env import VecEnv
 from rsl_rl.runners import OnPolicyRunner
+from tensordict import TensorDict
 
 
 class LogTap:

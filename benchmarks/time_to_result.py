@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 import psutil
-
 from common import git_commit, machine, versions
 
 HERE = Path(__file__).resolve().parent

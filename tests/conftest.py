@@ -43,9 +43,8 @@ def compose(overrides: list[str] | None = None):
     """Compose ``train_appo`` with overrides through real Hydra and return the TrainConfig object."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_module
-    from omegaconf import OmegaConf
-
     from isaac_hydra_ext.config.store import register_configs
+    from omegaconf import OmegaConf
 
     register_configs()
     with initialize_config_module("isaac_hydra_ext.conf", version_base="1.3"):

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-
 from isaac_hydra_ext.appo.models import ActorCritic
 from isaac_hydra_ext.config import PPOConfig
 from isaac_hydra_ext.export import export_policy, load_policy

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import cli_env, run_trainer
 from isaac_hydra_ext.export import load_policy
 

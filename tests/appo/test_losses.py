@@ -5,7 +5,6 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from isaac_hydra_ext.appo.algorithm import APPO
 from isaac_hydra_ext.appo.losses import clip_fraction, clipped_surrogate, value_loss
 from isaac_hydra_ext.appo.models import ActorCritic, gaussian_entropy, gaussian_kl, gaussian_log_prob

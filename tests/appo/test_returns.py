@@ -4,7 +4,6 @@ import math
 
 import pytest
 import torch
-
 from isaac_hydra_ext.appo.returns import bootstrap_next_values, gae, vtrace
 
 # Shared example: gamma 0.9; rewards r = [1, 2, 3]; values V(s_0..s_2) = [0.5, 1.0, 1.5]; V(s_3) = 2.0.

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import psutil
-
 from conftest import cli_env, run_trainer
 
 SMALL = ["env=gym_pendulum", "ppo.envs_per_worker=8", "ppo.steps_per_env=32", "ppo.batch_size=128",

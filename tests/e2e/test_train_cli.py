@@ -11,7 +11,6 @@ from pathlib import Path
 import psutil
 import pytest
 import torch
-
 from conftest import FULL, cli_env, run_trainer
 
 

@@ -10,7 +10,6 @@ random policy gets, and that episodes last. IHE_FULL=1 trains longer and asks fo
 import json
 
 import pytest
-
 from conftest import FULL, run_trainer
 
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 
 import pytest
 import torch
-
 from il_helpers import requires_isaaclab
 
 pytestmark = requires_isaaclab()

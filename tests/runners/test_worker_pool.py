@@ -6,7 +6,6 @@ import time
 
 import pytest
 import torch
-
 from conftest import compose
 from isaac_hydra_ext.appo.models import ActorCritic
 from isaac_hydra_ext.envs.factory import probe_env_spec
@@ -66,7 +65,7 @@ def test_every_rollout_arrives_once_and_in_order(pool_factory):
         last_obs[w] = batch.obs[-1].clone()
         indices[w].append(info.rollout_index)
         assert torch.isfinite(batch.obs).all() and (batch.versions == pub.version).all()
-    for w, idx in indices.items():
+    for idx in indices.values():
         assert idx == list(range(len(idx)))
     assert sum(len(v) for v in indices.values()) == total
 

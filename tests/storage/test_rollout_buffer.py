@@ -1,12 +1,10 @@
 """RolloutBuffer layout, gather order and sharing with a real child process."""
 
 import math
-
-import pytest
 import multiprocessing as mp
 
+import pytest
 import torch
-
 from isaac_hydra_ext.storage.rollout_buffer import RolloutBuffer
 
 

@@ -3,9 +3,8 @@
 import multiprocessing as mp
 
 import torch
-from torch import nn
-
 from isaac_hydra_ext.storage.weights import SharedWeights, WeightPublisher, WeightSubscriber
+from torch import nn
 
 
 def _module():

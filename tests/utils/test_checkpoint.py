@@ -7,7 +7,6 @@ import sys
 
 import pytest
 import torch
-
 from isaac_hydra_ext.utils.checkpoint import (
     CheckpointError,
     check_compatible,

@@ -1,4 +1,4 @@
-"""Replay an APPO checkpoint on an Isaac Lab task and export the policy (TorchScript and ONNX).
+r"""Replay an APPO checkpoint on an Isaac Lab task and export the policy (TorchScript and ONNX).
 
     isaaclab.sh -p scripts/reinforcement_learning/appo/play.py --task Isaac-Velocity-Sber-Unitree-Go1-Play-v0
     python scripts/reinforcement_learning/appo/play.py --task Isaac-Velocity-Sber-Flat-Unitree-Go1-Play-v0 \\

@@ -1,4 +1,4 @@
-"""Train an APPO agent on an Isaac Lab task.
+r"""Train an APPO agent on an Isaac Lab task.
 
     isaaclab.sh -p scripts/reinforcement_learning/appo/train.py --task Isaac-Velocity-Sber-Unitree-Go1-v0 --headless
     python scripts/reinforcement_learning/appo/train.py --task Isaac-Velocity-Sber-Flat-Unitree-Go1-v0 \\

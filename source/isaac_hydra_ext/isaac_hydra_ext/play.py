@@ -15,7 +15,6 @@ offscreen OpenGL backend (the message says which system package to install; or p
 
 from __future__ import annotations
 
-
 import os
 import sys
 from dataclasses import dataclass, field

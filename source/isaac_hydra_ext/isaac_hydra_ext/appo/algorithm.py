@@ -134,7 +134,8 @@ class APPO:
 
         if cfg.off_policy_correction == "vtrace":
             advantages, returns = vtrace(
-                rewards, values, next_values, dones, log_rhos, cfg.gamma, cfg.lam, cfg.vtrace_rho_clip, cfg.vtrace_c_clip
+                rewards, values, next_values, dones, log_rhos, cfg.gamma, cfg.lam, cfg.vtrace_rho_clip,
+                cfg.vtrace_c_clip,
             )
         else:
             advantages, returns = gae(rewards, values, next_values, dones, cfg.gamma, cfg.lam)

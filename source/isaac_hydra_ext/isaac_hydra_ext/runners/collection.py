@@ -27,8 +27,11 @@ class ProcessCollection:
         self.first_release_done = False
 
     def start(self) -> None:
-        """Start the workers. Each is given one slot first, so the first iteration is one rollout per worker
-        (all with the initial weights: reproducible with a fixed seed); the other slots follow after it."""
+        """Start the workers, each with one slot.
+
+        The first iteration is then one rollout per worker, all with the initial weights (reproducible with a fixed
+        seed); the other slots follow after it.
+        """
         self.pool.start_workers()
         for wid in range(self.pool.num_workers):
             self.pool.return_slot(wid * self.pool.slots_per_worker)

@@ -104,7 +104,7 @@ class GradientSync:
 
 
 class DistributedContext:
-    """This process's place in a ``torchrun`` job (RANK, WORLD_SIZE, LOCAL_RANK from the environment)."""
+    """The place of this process in a ``torchrun`` job (RANK, WORLD_SIZE, LOCAL_RANK from the environment)."""
 
     def __init__(self, rank: int, world_size: int, local_rank: int, device: torch.device):
         """Use :meth:`from_environment` to create one."""
@@ -118,7 +118,8 @@ class DistributedContext:
         missing = [v for v in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT") if v not in os.environ]
         if missing:
             raise ConfigError(
-                f"experiment.distributed=true needs torchrun's environment (missing {', '.join(missing)}). Launch with: "
+                f"experiment.distributed=true needs torchrun's environment (missing {', '.join(missing)}). "
+                "Launch with: "
                 "torchrun --nproc_per_node=N -m isaac_hydra_ext.appo_runner experiment.distributed=true ..."
             )
         rank, world, local = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ["LOCAL_RANK"])

@@ -69,6 +69,7 @@ class APPORunner:
         inprocess_envs: envs stepped in the learner process (serial mode, or Isaac Lab with ``num_workers=0``);
             None for the worker-process modes.
         dist: a :class:`~isaac_hydra_ext.runners.distributed.DistributedContext` for multi-rank runs, or None.
+
     """
 
     def __init__(self, cfg, run_dir: str, env_spec: EnvSpec, inprocess_envs: list[VecEnv] | None = None, dist=None):
@@ -119,7 +120,7 @@ class APPORunner:
     # ---- setup ---------------------------------------------------------------------------------------
     @property
     def seed(self) -> int:
-        """This rank's base seed: ``experiment.seed + 100003 * rank``."""
+        """The base seed of this rank: ``experiment.seed + 100003 * rank``."""
         return self.cfg.experiment.seed + (0 if self.dist is None else 100003 * self.dist.rank)
 
     def _seed_everything(self) -> None:
@@ -171,7 +172,9 @@ class APPORunner:
             self.version_offset = int(state.get("policy_version", 0))
             self.wall_time_before = float(state.get("wall_time_s", 0.0))
             self.window = EpisodeWindow(
-                cfg.logging.episode_window, list(state.get("episode_returns", [])), list(state.get("episode_lengths", []))
+                cfg.logging.episode_window,
+                list(state.get("episode_returns", [])),
+                list(state.get("episode_lengths", [])),
             )
             self.resumed_from = os.path.abspath(resume_path)
             log.info("resumed from %s (iteration %d, %d env steps)", resume_path, self.iteration, self.env_steps)

@@ -195,7 +195,8 @@ class WorkerPool:
                 dead[wid] = f"worker {wid} (pid {handle.pid}) {how} without reporting an error"
             elif wid not in dead and now - float(self.heartbeats[wid]) > self.ppo.heartbeat_timeout_s:
                 dead[wid] = (
-                    f"worker {wid} (pid {handle.pid}) showed no sign of life for {now - float(self.heartbeats[wid]):.0f} s "
+                    f"worker {wid} (pid {handle.pid}) showed no sign of life for "
+                    f"{now - float(self.heartbeats[wid]):.0f} s "
                     f"(ppo.heartbeat_timeout_s={self.ppo.heartbeat_timeout_s}); killed as hung"
                 )
         for wid, reason in dead.items():

@@ -46,8 +46,11 @@ class EpisodeWindow:
 
 
 class RunLogger:
-    """Writes every scalar to TensorBoard (x axis: env steps) and to ``metrics.jsonl`` (one JSON object per logged
-    iteration: a machine-readable learning curve), and prints a one-line progress report."""
+    """Writes every scalar to TensorBoard and ``metrics.jsonl``, and prints a one-line progress report.
+
+    TensorBoard's x axis is env steps; ``metrics.jsonl`` has one JSON object per logged iteration (a
+    machine-readable learning curve).
+    """
 
     def __init__(self, run_dir: str, tensorboard: bool, console: str, enabled: bool = True):
         """``enabled=False`` (non-zero ranks) writes nothing."""
