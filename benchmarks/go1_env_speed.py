@@ -18,12 +18,9 @@ Usage: ``python benchmarks/go1_env_speed.py [--batch-sizes 1 16 64 256] [--secon
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
-import platform
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -32,13 +29,12 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import gymnasium  # noqa: E402
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
+from common import REPO, append_entry, markdown_table  # noqa: E402
 from isaac_hydra_ext.envs.go1 import Go1VelocityEnv  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-SECTION = "## Go1 MuJoCo env speed"
+SECTION = "Go1 MuJoCo env speed"
 
 
 def _timed(step: Callable[[int], None], batch: int, seconds: float, reps: int) -> float:
@@ -104,73 +100,20 @@ def bench_env(env: Go1VelocityEnv, actions: np.ndarray, seconds: float, reps: in
     return _timed(step, actions.shape[1], seconds, reps)
 
 
-def machine_facts() -> dict[str, str]:
-    """Host, CPU model, cores, versions and git commit for the log entry."""
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return "unknown"
-
-    dirty = " (with uncommitted changes)" if git("status", "--porcelain") not in ("", "unknown") else ""
-    return {
-        "machine": f"{platform.node()} ({platform.platform()})",
-        "cpu": cpu,
-        "cores": f"{os.cpu_count()} logical, benchmark pinned to 1",
-        "versions": f"Python {platform.python_version()}, mujoco {mujoco.__version__}, numpy {np.__version__}, "
-        f"gymnasium {gymnasium.__version__}",
-        "commit": git("rev-parse", "--short", "HEAD") + dirty,
-    }
-
-
-def format_entry(rows: list[tuple[int, float, float, float]], facts: dict[str, str], command: str) -> str:
-    """Markdown entry: facts and the table."""
-    stamp = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    lines = [
-        f"### {stamp}",
-        "",
-        f"- machine: {facts['machine']}",
-        f"- CPU: {facts['cpu']}; cores: {facts['cores']}",
-        f"- versions: {facts['versions']}",
-        f"- git commit: {facts['commit']}",
-        f"- command: `{command}`",
-        "",
-        "| B | mj_step limit (steps/s) | rollout only (steps/s) | env (steps/s) | env / limit |",
-        "| ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for batch, plain, rollout, env in rows:
-        lines.append(f"| {batch} | {plain:,.0f} | {rollout:,.0f} | {env:,.0f} | {env / plain:.0%} |")
-    lines.append("")
-    return "\n".join(lines) + "\n"
-
-
-def append_entry(path: Path, entry: str) -> None:
-    """Append ``entry`` at the end of our section (created at the end of the file when missing)."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if SECTION not in text:
-        path.write_text(text.rstrip("\n") + f"\n\n{SECTION}\n\n" + _SECTION_INTRO + "\n" + entry)
-        return
-    start = text.index(SECTION) + len(SECTION)
-    next_section = text.find("\n## ", start)
-    end = len(text) if next_section < 0 else next_section + 1
-    head, tail = text[:end].rstrip("\n"), text[end:]
-    path.write_text(head + "\n\n" + entry + ("\n" + tail if tail else ""))
-
-
-_SECTION_INTRO = (
+SECTION_INTRO = (
     "`benchmarks/go1_env_speed.py`: policy steps per second of `Go1VelocityEnv` (50 Hz policy, 4 physics steps\n"
     "of 5 ms each) with random actions on one pinned core, next to a plain `mj_step(nstep=4)` loop over the\n"
     "same model (the physical limit) and the env's `mujoco.rollout` simulator alone. Median of timed runs.\n"
 )
+
+
+def format_table(rows: list[tuple[int, float, float, float]]) -> str:
+    """The Markdown table of one run."""
+    return markdown_table(
+        ["B", "mj_step limit (steps/s)", "rollout only (steps/s)", "env (steps/s)", "env / limit"],
+        [[b, f"{plain:,.0f}", f"{rollout:,.0f}", f"{env:,.0f}", f"{env / plain:.0%}"]
+         for b, plain, rollout, env in rows],
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -201,12 +144,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{batch:>5} {plain:>14,.0f} {rollout:>13,.0f} {full:>9,.0f} {full / plain:>10.0%}", flush=True)
 
     command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__, REPO), *sys.argv[1:]])
-    entry = format_entry(rows, machine_facts(), command)
+    table = format_table(rows)
     print()
-    print(entry)
+    print(table)
     if not args.no_append:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        append_entry(args.output, entry)
+        append_entry(SECTION, "one core pinned", SECTION_INTRO + "\n" + table, command=command,
+                     modules=("mujoco", "numpy", "gymnasium"), doc=args.output)
         print(f"appended to {args.output}")
 
 

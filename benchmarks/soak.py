@@ -41,6 +41,7 @@ import time
 from pathlib import Path
 
 import psutil
+from common import git_commit, machine, versions
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -107,31 +108,12 @@ def classify(learner: psutil.Process, pids: list[int]) -> dict[str, dict]:
     return out
 
 
-def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = {"python": platform.python_version()}
-    for mod in ("torch", "gymnasium", "mujoco", "numpy", "psutil"):
-        try:
-            versions[mod] = __import__(mod).__version__
-        except Exception:
-            pass
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                                timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        commit += " (with uncommitted changes)" if dirty else ""
-    except (OSError, subprocess.SubprocessError):
-        commit = "unknown"
-    return {"host": platform.node(), "platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(),
-            "nice": os.nice(0), "versions": versions, "commit": commit}
+def machine_facts() -> dict:
+    """The host, its CPU, versions and commit (benchmarks/common.py), plus this process's nice value."""
+    facts = machine()
+    return {"host": facts["host"], "platform": platform.platform(), "cpu": facts["cpu"], "cores": facts["cores"],
+            "nice": os.nice(0), "versions": versions("torch", "gymnasium", "mujoco", "numpy", "psutil"),
+            "commit": git_commit()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
            "experiment.max_env_steps=1000000000000", f"experiment.max_wall_time_s={wall}",
            f"ppo.max_worker_restarts={kills_planned + 10}", "logging.log_every_iterations=10", *args.overrides]
     shm_before = shm_usage()
-    host = machine()  # at the start: the commit and versions of the code that runs
+    host = machine_facts()  # at the start: the commit and versions of the code that runs
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env.setdefault("OMP_NUM_THREADS", "1")
     started = time.monotonic()
