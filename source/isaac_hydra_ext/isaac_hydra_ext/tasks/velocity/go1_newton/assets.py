@@ -54,7 +54,9 @@ ASSET_CACHE = os.environ.get("IHE_GO1_ASSET_DIR") or os.path.join(
 FOOT_MASS = 1.0e-3
 """Mass (kg) of each welded foot body; the foot's real 60 g stay in the calf inertial of the table."""
 
-ROBOT_BODY_NAMES: tuple[str, ...] = ("trunk",) + tuple(f"{leg}_{kind}" for leg in LEGS for kind in JOINT_TYPES) + FOOT_NAMES
+ROBOT_BODY_NAMES: tuple[str, ...] = (
+    ("trunk",) + tuple(f"{leg}_{kind}" for leg in LEGS for kind in JOINT_TYPES) + FOOT_NAMES
+)
 """Rigid bodies of the converted robot (17): trunk, 12 leg links, 4 feet."""
 
 
@@ -216,11 +218,10 @@ class LocalPlaneTerrainImporter(TerrainImporter):
 
     def import_ground_plane(self, name: str, size: tuple[float, float] | None = None):
         """Author ``<prim_path>/<name>`` as a local collision plane (``size`` only sizes the visual extent)."""
-        from pxr import Gf, UsdGeom, UsdPhysics
-
         from isaaclab.sim.spawners.materials.physics_materials import spawn_physics_material
         from isaaclab.sim.utils import bind_physics_material
         from isaaclab.sim.utils.stage import get_current_stage
+        from pxr import Gf, UsdGeom, UsdPhysics
 
         prim_path = self.cfg.prim_path + f"/{name}"
         if prim_path in self.terrain_prim_paths:

@@ -4,18 +4,18 @@ Relative to :class:`~isaac_hydra_ext.tasks.velocity.go1.flat_env_cfg.SberGo1Flat
 ``UnitreeGo1FlatEnvCfg``), only what needs NVIDIA's servers or Isaac Sim changes; the MDP terms (48 observations,
 12 joint-position actions with scale 0.25, rewards, terminations, events, commands) are the stock ones:
 
-========================  ====================================================  ==============================================
-what                      stock Go1 flat (Isaac Lab 3.0)                         here
-========================  ====================================================  ==============================================
-physics                   ``isaacsim_physx`` (needs Isaac Sim)                   ``newton_mjwarp`` (kit-less; presets kept)
-robot                     ``go1.usd`` from the asset server                      our MJCF Go1 converted by the standalone importer
-actuators                 ``ActuatorNetMLP`` (``unitree_go1.pt`` download)       :data:`~.assets.GO1_ACTUATOR_CFG` (DC motor, Kp 20 Kd 0.5)
-ground                    checker-board ground USD from the asset server         local collision plane (:class:`~.assets.LocalPlaneTerrainImporter`)
-ground visual material    MDL from the asset server                              none
-sky light                 HDR texture from the asset server                      plain dome light
-contact sensor prims      ``{ENV_REGEX_NS}/Robot/[^/]*`` (flat link prims)       ``{ENV_REGEX_NS}/Robot/.*`` (the importer nests links)
-command arrows            ``debug_vis=True``                                    off (no viewer in a kit-less training run)
-========================  ====================================================  ==============================================
+* physics: ``newton_mjwarp`` (kit-less) instead of ``isaacsim_physx`` (needs Isaac Sim); the presets stay
+  selectable with ``physics=<name>``; MJWarp contact budget :data:`NEWTON_NJMAX` / :data:`NEWTON_NCONMAX`;
+* robot: our MJCF Go1 converted by Isaac Lab's standalone importer (:data:`~.assets.SBER_GO1_MJCF_CFG`) instead
+  of ``go1.usd`` from NVIDIA's asset server;
+* actuators: :data:`~.assets.GO1_ACTUATOR_CFG` (DC motor, Kp 20, Kd 0.5) instead of the downloaded actuator
+  network ``unitree_go1.pt``;
+* ground: a local collision plane (:class:`~.assets.LocalPlaneTerrainImporter`) instead of the checker-board ground
+  USD from the server; no MDL visual material;
+* sky light: a plain dome light instead of one with an HDR texture from the server;
+* contact sensor prims: ``{ENV_REGEX_NS}/Robot/.*`` instead of ``{ENV_REGEX_NS}/Robot/[^/]*`` (the importer nests
+  the links: ``Robot/Geometry/trunk/FL_hip/...``); the sensor names are the same 17 body names;
+* command arrows: ``debug_vis`` off (their USD is on the server; a kit-less training run has no viewer).
 
 Isaac Lab 3.x only (Newton, ``MjcfFileCfg`` and the standalone importer do not exist in 2.x).
 """
@@ -35,12 +35,17 @@ NEWTON_NCONMAX = 48
 """MJWarp contacts per world (Isaac Lab's Go1 flat: 25)."""
 
 
-def make_offline_newton(cfg) -> None:
-    """Apply the kit-less, offline changes (table in the module docstring) to a velocity-task env config."""
+def make_offline_newton(cfg, rough: bool = False) -> None:
+    """Apply the kit-less, offline changes (table in the module docstring) to a velocity-task env config.
+
+    ``rough``: keep Isaac Lab's MJWarp contact budget of the rough task (flat: :data:`NEWTON_NJMAX`,
+    :data:`NEWTON_NCONMAX`).
+    """
     # physics: Newton MuJoCo-Warp by default; the other presets stay selectable with physics=<name>
     physics = cfg.sim.physics
-    physics.newton_mjwarp.solver_cfg.njmax = NEWTON_NJMAX
-    physics.newton_mjwarp.solver_cfg.nconmax = NEWTON_NCONMAX
+    if not rough:
+        physics.newton_mjwarp.solver_cfg.njmax = NEWTON_NJMAX
+        physics.newton_mjwarp.solver_cfg.nconmax = NEWTON_NCONMAX
     physics.default = physics.newton_mjwarp
     # robot
     cfg.scene.robot = SBER_GO1_MJCF_CFG.replace(prim_path="{ENV_REGEX_NS}/Robot")
