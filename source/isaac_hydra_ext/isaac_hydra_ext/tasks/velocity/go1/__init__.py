@@ -6,52 +6,11 @@ with ``isaaclab train --task <id>`` (``default_agent``: rsl_rl). What "Sber" cha
 Go1 tasks is documented in :mod:`.rough_env_cfg`.
 """
 
-import gymnasium as gym
+from ...registration import register_task
 
-ENV_ENTRY_POINT = "isaaclab.envs:ManagerBasedRLEnv"
-"""The Isaac Lab env class every task instantiates (same in 2.x and 3.x)."""
-
-_AGENTS = f"{__name__}.agents"
-
-
-def _register(task_id: str, env_cfg: str, appo_cfg: str, rsl_rl_cfg: str) -> None:
-    """Register ``task_id`` once per process (re-importing after Kit evicted modules must not warn)."""
-    if task_id in gym.registry:
-        return
-    gym.register(
-        id=task_id,
-        entry_point=ENV_ENTRY_POINT,
-        disable_env_checker=True,
-        kwargs={
-            "env_cfg_entry_point": f"{__name__}.{env_cfg}",
-            "appo_cfg_entry_point": f"{_AGENTS}.appo_cfg:{appo_cfg}",
-            "rsl_rl_cfg_entry_point": f"{_AGENTS}.rsl_rl_ppo_cfg:{rsl_rl_cfg}",
-            "default_agent": "rsl_rl",
-        },
-    )
-
-
-_register(
-    "Isaac-Velocity-Sber-Unitree-Go1-v0",
-    "rough_env_cfg:SberGo1RoughEnvCfg",
-    "SberGo1RoughAPPORunnerCfg",
-    "UnitreeGo1RoughPPORunnerCfg",
-)
-_register(
-    "Isaac-Velocity-Sber-Unitree-Go1-Play-v0",
-    "rough_env_cfg:SberGo1RoughEnvCfg_PLAY",
-    "SberGo1RoughAPPORunnerCfg",
-    "UnitreeGo1RoughPPORunnerCfg",
-)
-_register(
-    "Isaac-Velocity-Sber-Flat-Unitree-Go1-v0",
-    "flat_env_cfg:SberGo1FlatEnvCfg",
-    "SberGo1FlatAPPORunnerCfg",
-    "UnitreeGo1FlatPPORunnerCfg",
-)
-_register(
-    "Isaac-Velocity-Sber-Flat-Unitree-Go1-Play-v0",
-    "flat_env_cfg:SberGo1FlatEnvCfg_PLAY",
-    "SberGo1FlatAPPORunnerCfg",
-    "UnitreeGo1FlatPPORunnerCfg",
-)
+_ROUGH = ("SberGo1RoughAPPORunnerCfg", "UnitreeGo1RoughPPORunnerCfg")  # (APPO config, rsl_rl config)
+_FLAT = ("SberGo1FlatAPPORunnerCfg", "UnitreeGo1FlatPPORunnerCfg")
+register_task("Isaac-Velocity-Sber-Unitree-Go1-v0", __name__, "rough_env_cfg:SberGo1RoughEnvCfg", *_ROUGH)
+register_task("Isaac-Velocity-Sber-Unitree-Go1-Play-v0", __name__, "rough_env_cfg:SberGo1RoughEnvCfg_PLAY", *_ROUGH)
+register_task("Isaac-Velocity-Sber-Flat-Unitree-Go1-v0", __name__, "flat_env_cfg:SberGo1FlatEnvCfg", *_FLAT)
+register_task("Isaac-Velocity-Sber-Flat-Unitree-Go1-Play-v0", __name__, "flat_env_cfg:SberGo1FlatEnvCfg_PLAY", *_FLAT)

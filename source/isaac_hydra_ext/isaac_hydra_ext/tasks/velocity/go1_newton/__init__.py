@@ -12,10 +12,7 @@ differs from the stock Go1 tasks is documented in :mod:`.flat_env_cfg` and :mod:
 imports only gymnasium.
 """
 
-import gymnasium as gym
-
-ENV_ENTRY_POINT = "isaaclab.envs:ManagerBasedRLEnv"
-"""The Isaac Lab env class every task instantiates."""
+from ...registration import register_task
 
 TASK_ID = "Isaac-Velocity-Sber-Flat-Unitree-Go1-Newton-v0"
 """Training id."""
@@ -26,24 +23,11 @@ ROUGH_TASK_ID = "Isaac-Velocity-Sber-Unitree-Go1-Newton-v0"
 ROUGH_PLAY_TASK_ID = "Isaac-Velocity-Sber-Unitree-Go1-Newton-Play-v0"
 """Rough-terrain play id."""
 
-_AGENTS = f"{__name__}.agents"
 
 
 def _register(task_id: str, env_cfg: str, terrain: str = "Flat") -> None:
-    """Register ``task_id`` once per process."""
-    if task_id in gym.registry:
-        return
-    gym.register(
-        id=task_id,
-        entry_point=ENV_ENTRY_POINT,
-        disable_env_checker=True,
-        kwargs={
-            "env_cfg_entry_point": f"{__name__}.{terrain.lower()}_env_cfg:{env_cfg}",
-            "appo_cfg_entry_point": f"{_AGENTS}.appo_cfg:SberGo1Newton{terrain}APPORunnerCfg",
-            "rsl_rl_cfg_entry_point": f"{_AGENTS}.rsl_rl_ppo_cfg:SberGo1Newton{terrain}PPORunnerCfg",
-            "default_agent": "rsl_rl",
-        },
-    )
+    register_task(task_id, __name__, f"{terrain.lower()}_env_cfg:{env_cfg}", f"SberGo1Newton{terrain}APPORunnerCfg",
+                  f"SberGo1Newton{terrain}PPORunnerCfg")
 
 
 _register(TASK_ID, "SberGo1NewtonFlatEnvCfg")
