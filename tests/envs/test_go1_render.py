@@ -66,3 +66,23 @@ def test_record_video_writes_an_mp4(tmp_path):
     (frame,) = env.render()
     assert frame.shape == (480, 640, 3)
     env.close()
+
+
+def test_rendering_then_triton_does_not_crash():
+    # Mesa's llvmpipe and Triton each load an LLVM; Triton imported after Mesa crashed the process (segfault).
+    # The renderer loads Triton first. Checked in a fresh process, where nothing else has loaded either yet.
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("triton") is None:
+        pytest.skip("triton is not installed (a CPU build of PyTorch)")
+    if not _gl_available():
+        pytest.skip("no OpenGL backend (EGL/OSMesa) on this machine")
+    code = ("from isaac_hydra_ext.envs.go1.render import create_gl_context\n"
+            "context, _ = create_gl_context(32, 32)\n"
+            "import torch\n"
+            "torch.optim.Adam([torch.zeros(1, requires_grad=True)])\n"  # the dynamo path that imports triton
+            "import triton\n"
+            "print('ok')\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0 and "ok" in res.stdout, (res.returncode, res.stderr[-2000:])

@@ -12,7 +12,7 @@ from isaac_hydra_ext.appo.models import ActorCritic
 from isaac_hydra_ext.envs.factory import probe_env_spec
 from isaac_hydra_ext.runners.collection import ProcessCollection
 from isaac_hydra_ext.runners.worker_pool import WorkerPool
-from isaac_hydra_ext.storage.rollout_buffer import RolloutBuffer
+from isaac_hydra_ext.storage.rollout_buffer import BatchGatherer, RolloutBuffer
 from isaac_hydra_ext.storage.weights import SharedWeights, WeightPublisher
 
 
@@ -45,7 +45,7 @@ def test_half_written_slot_is_never_delivered_and_the_replacement_rewrites_it():
         delivered = []
         while time.monotonic() < deadline:
             (info,) = coll.next_rollouts(1)
-            batch = buf.gather([info.slot], "cpu")
+            batch = BatchGatherer(buf, 1, "cpu").gather([info.slot])
             # everything delivered is complete: every number finite, every step stamped with a policy version
             for name in ("obs", "actions", "log_probs", "rewards", "final_obs"):
                 assert torch.isfinite(getattr(batch, name)).all(), (name, info)

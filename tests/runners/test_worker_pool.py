@@ -11,7 +11,7 @@ from isaac_hydra_ext.appo.models import ActorCritic
 from isaac_hydra_ext.envs.factory import probe_env_spec
 from isaac_hydra_ext.runners.collection import ProcessCollection
 from isaac_hydra_ext.runners.worker_pool import WorkerFailure, WorkerPool
-from isaac_hydra_ext.storage.rollout_buffer import RolloutBuffer
+from isaac_hydra_ext.storage.rollout_buffer import BatchGatherer, RolloutBuffer
 from isaac_hydra_ext.storage.weights import SharedWeights, WeightPublisher
 
 
@@ -56,7 +56,7 @@ def test_every_rollout_arrives_once_and_in_order(pool_factory):
         total += 1
         assert total < 2000
         (info,) = coll.next_rollouts(1)
-        batch = buf.gather([info.slot], "cpu")
+        batch = BatchGatherer(buf, 1, "cpu").gather([info.slot])
         coll.release([info.slot])
         w = info.worker_id
         assert pool.owner(info.slot) == w
@@ -106,7 +106,7 @@ def test_killed_worker_is_replaced_and_its_partial_slot_never_delivered(pool_fac
     deadline = time.monotonic() + 120
     while (victim, 1) not in delivered and time.monotonic() < deadline:  # until the replacement delivers
         (info,) = coll.next_rollouts(1)
-        batch = buf.gather([info.slot], "cpu")
+        batch = BatchGatherer(buf, 1, "cpu").gather([info.slot])
         assert torch.isfinite(batch.obs).all() and torch.isfinite(batch.rewards).all()
         delivered.append((info.worker_id, info.incarnation))
         coll.release([info.slot])

@@ -5,7 +5,7 @@ import multiprocessing as mp
 
 import pytest
 import torch
-from isaac_hydra_ext.storage.rollout_buffer import RolloutBuffer
+from isaac_hydra_ext.storage.rollout_buffer import BatchGatherer, RolloutBuffer
 
 
 def test_allocate_shapes_and_nan_sentinels():
@@ -24,7 +24,7 @@ def test_gather_concatenates_slots_along_env_axis():
             for e in range(2):
                 buf.obs[s, t, e, 0] = 100 * s + 10 * t + e
         buf.versions[s] = torch.tensor([s, s + 10])
-    batch = buf.gather([2, 0], "cpu")
+    batch = BatchGatherer(buf, 2, "cpu").gather([2, 0])
     # env axis: slot 2's envs first, then slot 0's
     assert batch.obs.shape == (3, 4, 1)
     assert batch.obs[:, :, 0].tolist() == [[200, 201, 0, 1], [210, 211, 10, 11], [220, 221, 20, 21]]
@@ -32,6 +32,8 @@ def test_gather_concatenates_slots_along_env_axis():
     # a copy: writing the slot afterwards does not change the batch
     buf.obs[2].fill_(-1)
     assert batch.obs[0, 0, 0] == 200
+    # a preallocated batch: the next call reuses its memory
+    assert BatchGatherer(buf, 2, "cpu").gather([0, 1]).obs.shape == batch.obs.shape
 
 
 def test_poison_marks_slot_invalid():
@@ -58,9 +60,7 @@ def test_shared_buffer_is_written_by_a_spawned_process():
     assert math.isnan(float(buf.rewards[0, 0, 0]))
 
 
-def test_batch_gatherer_matches_gather_and_reuses_its_memory():
-    from isaac_hydra_ext.storage.rollout_buffer import BatchGatherer
-
+def test_batch_gatherer_handles_every_field_and_reuses_its_memory():
     torch.manual_seed(0)
     buf = RolloutBuffer.allocate(num_slots=4, steps=3, envs=2, obs_dim=5, act_dim=2, critic_obs_dim=3)
     for t in buf.tensors():
@@ -72,10 +72,15 @@ def test_batch_gatherer_matches_gather_and_reuses_its_memory():
             t.copy_(torch.randint(0, 9, t.shape))
     gatherer = BatchGatherer(buf, num_slots=2, device="cpu")
     for slots in ([3, 1], [0, 2]):
-        got, want = gatherer.gather(slots), buf.gather(slots, "cpu")
+        got = gatherer.gather(slots)
         for name in ("obs", "critic_obs", "actions", "log_probs", "rewards", "terminated", "truncated",
-                     "final_obs", "final_critic_obs", "versions"):
-            assert torch.equal(getattr(got, name), getattr(want, name)), name
+                     "final_obs", "final_critic_obs"):
+            src = getattr(buf, name)
+            for k, slot in enumerate(slots):  # slot k's envs are columns [k*B, (k+1)*B)
+                assert torch.equal(getattr(got, name)[:, 2 * k: 2 * k + 2], src[slot]), name
+        for k, slot in enumerate(slots):  # every env of a slot carries its step's version
+            assert torch.equal(got.versions[:, 2 * k], buf.versions[slot])
+            assert torch.equal(got.versions[:, 2 * k + 1], buf.versions[slot])
     assert gatherer.gather([1, 2]).obs.data_ptr() == got.obs.data_ptr()  # no new allocation
     with pytest.raises(ValueError, match="takes 2 slots"):
         gatherer.gather([1])

@@ -115,6 +115,8 @@ def play(cfg: PlayConfig) -> dict:
     if obs_dim != loaded.obs_dim:
         raise PlayError(f"env {env_id} has {obs_dim} observations, the checkpoint's policy takes {loaded.obs_dim}")
     run_dir = os.path.dirname(checkpoint)
+    # Export first: it needs nothing from the replay, and it must not fail after minutes of rendering.
+    exported = export_policy(loaded.policy, os.path.join(run_dir, "exported")) if cfg.export else None
     renderer = writer = None
     if cfg.video and go1:
         from .envs.go1.render import Go1Renderer, Mp4Writer
@@ -159,8 +161,8 @@ def play(cfg: PlayConfig) -> dict:
         result["mean_yaw_rate_error_rad_s"] = float(np.mean(yaw_err))
     if writer is not None:
         result["video"] = writer.path
-    if cfg.export:
-        result["exported"] = export_policy(loaded.policy, os.path.join(run_dir, "exported"))
+    if exported is not None:
+        result["exported"] = exported
     return result
 
 

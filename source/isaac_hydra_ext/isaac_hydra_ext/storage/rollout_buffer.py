@@ -142,26 +142,6 @@ class RolloutBuffer:
             if t is not None and t.dtype == torch.float32:
                 t[slot].fill_(math.nan)
 
-    def gather(self, slots: list[int], device: str | torch.device) -> TrajectoryBatch:
-        """Copy the given slots into one (T[+1], len(slots)*B, ...) batch on ``device``.
-
-        The copy is made before returning, so the slots can be handed back to their workers right away.
-        """
-        index = torch.as_tensor(slots, dtype=torch.long, device=self.actions.device)
-        out = {}
-        for f in fields(self):
-            t = getattr(self, f.name)
-            if t is None:
-                out[f.name] = None
-                continue
-            picked = t.index_select(0, index)  # (K, T[+1], B, ...) or versions (K, T)
-            if f.name == "versions":
-                picked = picked.unsqueeze(-1).expand(-1, -1, self.envs)  # (K, T, B)
-            # (K, T, B, ...) -> (T, K*B, ...)
-            picked = picked.transpose(0, 1).reshape(picked.shape[1], -1, *picked.shape[3:])
-            out[f.name] = picked.to(device, non_blocking=False).contiguous()
-        return TrajectoryBatch(**out)
-
 
 class BatchGatherer:
     """Gathers a fixed number of slots into one preallocated :class:`TrajectoryBatch` on the learner device.

@@ -14,6 +14,7 @@ raises :class:`RenderingUnavailableError` naming the missing package when none w
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -40,12 +41,25 @@ def _candidate_backends() -> list[str]:
     return ["glfw", "egl", "osmesa"] if has_display else ["egl", "osmesa"]
 
 
+def _load_triton_first() -> None:
+    """Import Triton (if installed) before a GL driver is loaded.
+
+    Mesa's software GL (llvmpipe, used by EGL and OSMesa without a GPU driver) loads its own LLVM into the process;
+    Triton, which CUDA builds of PyTorch import on first use of ``torch.compile``/``torch.onnx``/the optimizers'
+    dynamo paths, loads another, and importing Triton *after* Mesa crashes the process (segmentation fault). In
+    the other order both work, so Triton is loaded here first.
+    """
+    if importlib.util.find_spec("triton") is not None:
+        importlib.import_module("triton")
+
+
 def create_gl_context(width: int, height: int, backends: Iterable[str] | None = None) -> tuple[Any, str]:
     """Create an OpenGL context of at least ``width`` x ``height`` with the first backend that works.
 
     Returns (context, backend name). Raises :class:`RenderingUnavailableError` listing each failure and
     the system package / ``MUJOCO_GL`` setting that fixes it.
     """
+    _load_triton_first()
     errors = []
     for backend in backends if backends is not None else _candidate_backends():
         saved_platform = os.environ.get("PYOPENGL_PLATFORM")
