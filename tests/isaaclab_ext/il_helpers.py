@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +81,16 @@ def requires_isaacsim() -> list:
     """``pytestmark`` for tests that need Isaac Sim and a GPU (and Isaac Lab 3.x), skipped with the reason."""
     reason = isaacsim_unavailable()
     return [pytest.mark.isaacsim, pytest.mark.skipif(reason is not None, reason=reason or ""), *requires_isaaclab()]
+
+
+def run_ci_job(script: str, timeout: float = 1800) -> str:
+    """Run ``.ci/<script>`` (a Python 3.12 job) and assert it passed; skip, quoting it, when it reports SKIP."""
+    repo = Path(__file__).resolve().parents[2]
+    res = subprocess.run(["bash", str(repo / ".ci" / script)], cwd=repo, capture_output=True, text=True,
+                         timeout=timeout)
+    out = res.stdout + res.stderr
+    if res.returncode == 0 and "SKIP:" in out:
+        pytest.skip(next(ln for ln in out.splitlines() if "SKIP:" in ln))
+    assert res.returncode == 0, out[-6000:]
+    assert " passed" in out and " failed" not in out, out[-3000:]
+    return out

@@ -6,19 +6,8 @@ there (``test_il_newton.py``). This test makes that job part of the one README t
 about 4 minutes (venv 1.7 min, Warp's CPU kernels 1 min); warm: about 50 s.
 """
 
-import subprocess
-from pathlib import Path
-
-import pytest
-
-REPO = Path(__file__).resolve().parents[2]
+from il_helpers import run_ci_job
 
 
 def test_newton_job_passes():
-    res = subprocess.run(["bash", str(REPO / ".ci" / "newton_job.sh")], cwd=REPO, capture_output=True, text=True,
-                         timeout=1800)
-    out = res.stdout + res.stderr
-    if res.returncode == 0 and "SKIP:" in out:
-        pytest.skip(next(ln for ln in out.splitlines() if "SKIP:" in ln))
-    assert res.returncode == 0, out[-6000:]
-    assert " passed" in out and " failed" not in out, out[-3000:]
+    run_ci_job("newton_job.sh")

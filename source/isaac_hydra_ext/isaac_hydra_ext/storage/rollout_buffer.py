@@ -29,8 +29,8 @@ import torch
 
 
 @dataclass
-class TrajectoryBatch:
-    """Several slots concatenated along the env axis: shapes (T[+1], N, ...) with N = slots * B."""
+class TrajectoryFields:
+    """The fields of a rollout (see the module docstring): the slot storage and a gathered batch share them."""
 
     obs: torch.Tensor
     actions: torch.Tensor
@@ -42,6 +42,11 @@ class TrajectoryBatch:
     versions: torch.Tensor
     critic_obs: torch.Tensor | None = None
     final_critic_obs: torch.Tensor | None = None
+
+
+@dataclass
+class TrajectoryBatch(TrajectoryFields):
+    """Several slots concatenated along the env axis: shapes (T[+1], N, ...) with N = slots * B."""
 
     @property
     def num_steps(self) -> int:
@@ -55,19 +60,8 @@ class TrajectoryBatch:
 
 
 @dataclass
-class RolloutBuffer:
-    """The slot storage shared by workers and learner (see the module docstring for the layout)."""
-
-    obs: torch.Tensor
-    actions: torch.Tensor
-    log_probs: torch.Tensor
-    rewards: torch.Tensor
-    terminated: torch.Tensor
-    truncated: torch.Tensor
-    final_obs: torch.Tensor
-    versions: torch.Tensor
-    critic_obs: torch.Tensor | None = None
-    final_critic_obs: torch.Tensor | None = None
+class RolloutBuffer(TrajectoryFields):
+    """The slot storage shared by workers and learner: shapes (S, T[+1], B, ...) (see the module docstring)."""
 
     @classmethod
     def allocate(
