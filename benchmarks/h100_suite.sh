@@ -3,6 +3,7 @@
 # torch 2.11 preinstalled, no network). Usage: benchmarks/h100_suite.sh <section...> with sections
 #   go1        APPO (15 workers x 256 envs, GPU learner) and rsl_rl (4096 envs, 16 physics threads) to a walking Go1
 #   go1_variants  the same APPO run with ppo.mode=sync (no policy lag) and with ppo.ratio_reference=target
+#              (GO1_VARIANTS="name overrides...;..." runs other variants)
 #   efficiency pipeline efficiency, Go1 and HalfCheetah
 #   cheetah    APPO and rsl_rl on HalfCheetah-v5 to a mean return of 3000
 #   learner    PPO update throughput at Isaac Lab's Go1 rough batch
@@ -19,10 +20,12 @@ for section in "$@"; do
           experiment.device=cuda logging.console=none && cp $WORK/appo_go1/result.json $OUT/go1_appo.json
       $TTR --trainer rsl_rl --goal walk --minutes 4 --out $WORK/rsl_go1 -- --task go1 --num_envs 4096 --threads 16 \
           && cp $WORK/rsl_go1/result.json $OUT/go1_rsl_rl.json ;;
-    go1_variants)
-      for v in "sync ppo.mode=sync" "target ppo.ratio_reference=target"; do
-        $TTR --trainer appo --goal walk --minutes 4 --out $WORK/appo_go1_${v%% *} -- env=mujoco_go1 ppo.num_workers=15 \
-            experiment.device=cuda logging.console=none ${v#* } && cp $WORK/appo_go1_${v%% *}/result.json $OUT/go1_appo_${v%% *}.json
+    go1_variants)  # GO1_VARIANTS="name overrides...;name overrides..." replaces the default pair
+      IFS=';' read -ra variants <<< "${GO1_VARIANTS:-sync ppo.mode=sync;target ppo.ratio_reference=target}"
+      for v in "${variants[@]}"; do
+        name=${v%% *}; overrides=${v#"$name"}
+        $TTR --trainer appo --goal walk --minutes 4 --out $WORK/appo_go1_$name -- env=mujoco_go1 ppo.num_workers=15 \
+            experiment.device=cuda logging.console=none $overrides && cp $WORK/appo_go1_$name/result.json $OUT/go1_appo_$name.json
       done ;;
     efficiency)
       python3 benchmarks/pipeline_efficiency.py --envs go1,halfcheetah --workers 1,15 --seconds 10 --no-doc \
