@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -81,6 +82,9 @@ def tree_rss_mb(proc: psutil.Process) -> dict[str, float]:
 def run(trainer: str, goal: str, minutes: float, out: Path, extra: list[str]) -> dict:
     """Train until ``goal`` or ``minutes``; return the curve, the time to the goal and the memory samples."""
     out.mkdir(parents=True, exist_ok=True)
+    # Start clean: a metrics log left in --out by an earlier run would be read as this run's progress.
+    shutil.rmtree(out / "run", ignore_errors=True)
+    (out / "result.json").unlink(missing_ok=True)
     if trainer == "appo":
         cmd = [sys.executable, "-m", "isaac_hydra_ext.appo_runner", f"experiment.output_dir={out}",
                "experiment.name=run", "hydra.run.dir=" + str(out / "run"), "experiment.max_env_steps=0",
