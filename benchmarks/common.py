@@ -37,7 +37,10 @@ def gpu_name() -> str:
 
 
 def git_commit() -> str:
-    """The checkout's commit (short), with "+dirty" when files changed."""
+    """The checkout's commit (short), with "+dirty" when files changed; ``IHE_GIT_COMMIT`` overrides it (a copied
+    tree whose ``.git`` is older than its files, as on the lent GPU machine)."""
+    if os.environ.get("IHE_GIT_COMMIT"):
+        return os.environ["IHE_GIT_COMMIT"]
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
                                 timeout=10).stdout.strip()

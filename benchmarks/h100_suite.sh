@@ -9,6 +9,7 @@
 #   learner    PPO update throughput at Isaac Lab's Go1 rough batch
 # Results (JSON with machine, versions and commit) go to ${OUT:-/tmp/h100}; benchmarks/report.py turns them into
 # docs/benchmarks.md entries and plots. Missing Python packages travel as wheels in .whl/ (see docs/benchmarks.md).
+# Where the tree was copied without its current .git, set IHE_GIT_COMMIT to the commit the results belong to.
 set -u
 OUT="${OUT:-/tmp/h100}"; WORK=/tmp/h100_runs; mkdir -p "$OUT" "$WORK"
 export PYTHONPATH="${PYTHONPATH:-}:$PWD/source/isaac_hydra_ext:$PWD/benchmarks"

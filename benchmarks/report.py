@@ -1,6 +1,7 @@
 """Turn the result files of ``benchmarks/h100_suite.sh`` into docs/benchmarks.md entries and PNG plots in docs/.
 
     python benchmarks/report.py <results-dir> [--sections go1,efficiency,cheetah,learner]
+    python benchmarks/report.py --repeats LABEL=DIR [LABEL=DIR ...]   # several go1 runs: one table, the median
 
 Each result file carries the machine, versions and commit it was measured with; the entries quote them.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 from pathlib import Path
 
 from common import REPO, append_entry, markdown_table
@@ -91,11 +93,60 @@ def time_to_result_entry(appo: dict, rsl: dict, task: str, goal: str, plot: str)
             f"rsl_rl: `{rsl['command']}`\n\n{table}{ratio}\n\n![{task}]({plot})\n")
 
 
+def steady_steps_per_s(result: dict) -> float | None:
+    """Env steps/s by the trainer's own clock over the last three quarters of its curve (start-up left out)."""
+    curve = [p for p in result.get("curve") or [] if p.get("t") is not None and p.get("steps") is not None]
+    if len(curve) < 4:
+        return None
+    a, b = curve[len(curve) // 4], curve[-1]
+    return (b["steps"] - a["steps"]) / max(b["t"] - a["t"], 1e-9)
+
+
+def repeats_entry(pairs: list[tuple[str, dict, dict]]) -> str:
+    """One row per paired Go1 run (APPO then rsl_rl in one call), the median ratio overall and per APPO setting."""
+    rows, ratios = [], {}
+    for i, (label, appo, rsl) in enumerate(pairs, 1):
+        ratio = (rsl["time_to_goal_s"] / appo["time_to_goal_s"]
+                 if appo.get("time_to_goal_s") and rsl.get("time_to_goal_s") else None)
+        if ratio is not None:
+            ratios.setdefault(label, []).append(ratio)
+        rows.append([str(i), label, appo.get("commit", "-"), _fmt(appo.get("time_to_goal_s"), ".1f"),
+                     _fmt(appo.get("steps_to_goal")), _fmt(steady_steps_per_s(appo)),
+                     _fmt(rsl.get("time_to_goal_s"), ".1f"), _fmt(rsl.get("steps_to_goal")),
+                     _fmt(steady_steps_per_s(rsl)), _fmt(ratio, ".2f")])
+    table = markdown_table(["run", "APPO setting", "commit", "APPO time to walk (s)", "APPO env steps",
+                            "APPO steps/s", "rsl_rl time to walk (s)", "rsl_rl env steps", "rsl_rl steps/s",
+                            "speed-up"], rows)
+    every = sorted(r for rs in ratios.values() for r in rs)
+    lines = [f"Median speed-up over the {len(every)} paired runs: **{statistics.median(every):.2f}x** "
+             f"(range {every[0]:.2f}-{every[-1]:.2f}x)."] if every else []
+    lines += [f"With `{label}`: median {statistics.median(rs):.2f}x over {len(rs)} run(s)."
+              for label, rs in ratios.items() if len(ratios) > 1]
+    return table + "\n\n" + " ".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("results", type=Path)
+    parser.add_argument("results", type=Path, nargs="?")
     parser.add_argument("--sections", default="go1,efficiency,cheetah,learner")
+    parser.add_argument("--repeats", nargs="+", metavar="LABEL=DIR",
+                        help="result directories of several `h100_suite.sh go1` calls (go1_appo.json and "
+                             "go1_rsl_rl.json in each), labelled with the APPO setting they ran")
     args = parser.parse_args()
+    if args.repeats:
+        pairs = []
+        for item in args.repeats:
+            label, _, folder = item.rpartition("=")
+            if not label:
+                parser.error(f"--repeats {item!r}: expected LABEL=DIR")
+            pairs.append((label, *(json.loads((Path(folder) / f).read_text())
+                                   for f in ("go1_appo.json", "go1_rsl_rl.json"))))
+        append_entry("Time to a walking Go1 (APPO vs rsl_rl)", "Go1, 16 CPU cores + H100, repeated runs",
+                     repeats_entry(pairs), command="benchmarks/h100_suite.sh go1 (once per call); "
+                     "benchmarks/report.py --repeats " + " ".join(args.repeats), measured=pairs[-1][1])
+        return
+    if args.results is None:
+        parser.error("give a results directory or --repeats")
     load = lambda name: json.loads((args.results / name).read_text()) if (args.results / name).exists() else None  # noqa
     sections = args.sections.split(",")
     if "go1" in sections and load("go1_appo.json") and load("go1_rsl_rl.json"):
