@@ -101,32 +101,36 @@ def main() -> None:
     parser.add_argument("--workers", default="1,4,8,15")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--envs-per-worker", default="",
+                        help="comma-separated B values to measure (default: each env's own, go1 256, halfcheetah 32)")
     parser.add_argument("--out", default="")
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args()
     rows, results = [], []
-    for name in args.envs.split(","):
-        env = ENVS[name]
-        for w in [int(x) for x in args.workers.split(",")]:
-            limits, runs = [], []
-            for _ in range(args.repeats):  # alternate the two sides
-                limits.append(raw_limit(env["id"], w, env["B"], args.seconds))
-                runs.append(appo(env, w, args.seconds))
-            limit = statistics.median(limits)
-            sps = statistics.median(r["sps"] for r in runs)
-            timers = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k not in ("sps", "iterations")}
-            result = {"env": name, "workers": w, "B": env["B"], "T": env["T"], "limit_sps": round(limit),
-                      "appo_sps": round(sps), "efficiency": round(sps / limit, 3), "limits": limits,
-                      "appo_runs": [round(r["sps"]) for r in runs], **timers}
-            results.append(result)
-            print(json.dumps(result), flush=True)
-            rows.append([name, w, env["B"], f"{limit:,.0f}", f"{sps:,.0f}", f"{sps / limit:.2f}",
-                         " / ".join(f"{100 * timers[k]:.0f}" for k in ("perf/worker_env_fraction",
-                                                                        "perf/worker_inference_fraction",
-                                                                        "perf/worker_write_fraction",
-                                                                        "perf/worker_weights_fraction",
-                                                                        "perf/worker_wait_fraction")),
-                         f"{timers['perf/learner_wait_s']:.2f} / {timers['perf/learn_s']:.2f}"])
+    cells = [(name, w, b) for name in args.envs.split(",") for b in
+             ([int(x) for x in args.envs_per_worker.split(",")] if args.envs_per_worker else [ENVS[name]["B"]])
+             for w in [int(x) for x in args.workers.split(",")]]
+    for name, w, b in cells:
+        env = dict(ENVS[name], B=b)
+        limits, runs = [], []
+        for _ in range(args.repeats):  # alternate the two sides
+            limits.append(raw_limit(env["id"], w, env["B"], args.seconds))
+            runs.append(appo(env, w, args.seconds))
+        limit = statistics.median(limits)
+        sps = statistics.median(r["sps"] for r in runs)
+        timers = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k not in ("sps", "iterations")}
+        result = {"env": name, "workers": w, "B": env["B"], "T": env["T"], "limit_sps": round(limit),
+                  "appo_sps": round(sps), "efficiency": round(sps / limit, 3), "limits": limits,
+                  "appo_runs": [round(r["sps"]) for r in runs], **timers}
+        results.append(result)
+        print(json.dumps(result), flush=True)
+        rows.append([name, w, env["B"], f"{limit:,.0f}", f"{sps:,.0f}", f"{sps / limit:.2f}",
+                     " / ".join(f"{100 * timers[k]:.0f}" for k in ("perf/worker_env_fraction",
+                                                                    "perf/worker_inference_fraction",
+                                                                    "perf/worker_write_fraction",
+                                                                    "perf/worker_weights_fraction",
+                                                                    "perf/worker_wait_fraction")),
+                     f"{timers['perf/learner_wait_s']:.2f} / {timers['perf/learn_s']:.2f}"])
     table = markdown_table(["env", "W", "B", "limit steps/s (random actions)", "APPO steps/s", "efficiency",
                             "worker time % env / inference / write / weights / wait",
                             "learner s per iteration: wait / update"], rows)
