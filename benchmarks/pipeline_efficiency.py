@@ -107,9 +107,9 @@ def main() -> None:
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args()
     rows, results = [], []
-    cells = [(name, w, b) for name in args.envs.split(",") for b in
-             ([int(x) for x in args.envs_per_worker.split(",")] if args.envs_per_worker else [ENVS[name]["B"]])
-             for w in [int(x) for x in args.workers.split(",")]]
+    workers = [int(x) for x in args.workers.split(",")]
+    chosen_b = [int(x) for x in args.envs_per_worker.split(",")] if args.envs_per_worker else []
+    cells = [(name, w, b) for name in args.envs.split(",") for b in chosen_b or [ENVS[name]["B"]] for w in workers]
     for name, w, b in cells:
         env = dict(ENVS[name], B=b)
         limits, runs = [], []
