@@ -36,7 +36,7 @@ EPOCHS, MINIBATCHES = 5, 4
 def ours(variant: str, device: torch.device):
     """(update callable, description) for our APPO learner."""
     from isaac_hydra_ext.appo.algorithm import APPO
-    from isaac_hydra_ext.appo.models import ActorCritic
+    from isaac_hydra_ext.models.actor_critic import ActorCritic
     from isaac_hydra_ext.config import PPOConfig
     from isaac_hydra_ext.storage.rollout_buffer import TrajectoryBatch
 

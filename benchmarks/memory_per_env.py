@@ -18,7 +18,7 @@ ENV_IDS = {"go1": ("Sber-Velocity-Flat-Go1-MuJoCo-v0", 12), "halfcheetah": ("Hal
 
 def _worker(env_name: str, num_envs: int, steps: int, out) -> None:
     import torch
-    from isaac_hydra_ext.appo.models import build_policy
+    from isaac_hydra_ext.models.actor_critic import build_policy
     from isaac_hydra_ext.config import EnvConfig, PPOConfig
     from isaac_hydra_ext.envs.factory import make_vec_env
 

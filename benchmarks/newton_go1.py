@@ -115,7 +115,7 @@ def child_env(args: argparse.Namespace) -> dict:
 
 # ---- child: APPO training run -------------------------------------------------------------------------------------
 def child_train(args: argparse.Namespace) -> dict:
-    from isaac_hydra_ext.isaaclab.entrypoints import main_train
+    from isaac_hydra_ext.isaaclab.train import main_train
 
     workdir = Path(tempfile.mkdtemp(prefix="newton_go1_"))
     os.chdir(workdir)

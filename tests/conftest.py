@@ -56,3 +56,18 @@ def small_cfg():
     """A small Pendulum config for in-process tests."""
     return compose(["env=gym_pendulum", "ppo.num_workers=2", "ppo.envs_per_worker=4", "ppo.steps_per_env=16",
                     "ppo.batch_size=64"])
+
+
+def pool_sections(cfg):
+    """The WorkerPool arguments a TrainConfig provides: (sampler section, env config, model section, seed)."""
+    from isaac_hydra_ext.config.schema import ModelConfig, SamplerConfig, section
+
+    return section(cfg.ppo, SamplerConfig), cfg.env, section(cfg.ppo, ModelConfig), cfg.experiment.seed
+
+
+def sampler_for(pool, buffer, publisher=None):
+    """A ProcessSampler over a hand-built pool (the runner's view of worker processes)."""
+    from isaac_hydra_ext.sampling.samplers import ProcessSampler
+
+    return ProcessSampler(pool, buffer, publisher, pool.sampler_cfg.mode, pool.num_workers,
+                          pool.sampler_cfg.envs_per_worker)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
-from isaac_hydra_ext.appo.models import ActorCritic
+from isaac_hydra_ext.models.actor_critic import ActorCritic
 from isaac_hydra_ext.config import PPOConfig
-from isaac_hydra_ext.export import export_policy, load_policy
+from isaac_hydra_ext.models.export import export_policy, load_policy
 from isaac_hydra_ext.utils.checkpoint import CheckpointError, save_checkpoint
 
 

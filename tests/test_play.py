@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import cli_env, run_trainer
-from isaac_hydra_ext.export import load_policy
+from isaac_hydra_ext.models.export import load_policy
 
 
 @pytest.fixture(scope="module")

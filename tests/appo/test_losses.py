@@ -7,8 +7,8 @@ import pytest
 import torch
 from isaac_hydra_ext.appo.algorithm import APPO
 from isaac_hydra_ext.appo.losses import clip_fraction, clipped_surrogate, value_loss
-from isaac_hydra_ext.appo.models import ActorCritic, gaussian_entropy, gaussian_kl, gaussian_log_prob
-from isaac_hydra_ext.appo.normalizer import RunningNormalizer
+from isaac_hydra_ext.models.actor_critic import ActorCritic, gaussian_entropy, gaussian_kl, gaussian_log_prob
+from isaac_hydra_ext.models.normalizer import RunningNormalizer
 from isaac_hydra_ext.config import PPOConfig
 from isaac_hydra_ext.storage.rollout_buffer import TrajectoryBatch
 

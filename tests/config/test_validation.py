@@ -1,6 +1,7 @@
 """Bad configuration stops at start-up with one readable message naming key, value and what is allowed."""
 
 import dataclasses
+import re
 
 import pytest
 from conftest import run_trainer
@@ -19,7 +20,7 @@ BAD_VALUES = {
     "ppo.max_policy_lag": -1, "ppo.actor_hidden_dims": [], "ppo.critic_hidden_dims": [64, 0],
     "ppo.activation": "swish", "ppo.init_std": 0.0, "ppo.obs_clip": -1.0, "ppo.on_env_error": "ignore",
     "ppo.max_worker_restarts": -1, "ppo.heartbeat_timeout_s": 0.0, "ppo.max_nonfinite_updates": 0,
-    "env.backend": "brax", "env.id": "", "env.max_episode_steps": -5, "logging.console": "bar",
+    "env.backend": "", "env.id": "", "env.max_episode_steps": -5, "logging.console": "bar",
     "logging.log_every_iterations": 0, "logging.episode_window": 0, "checkpoint.every_iterations": -1,
     "checkpoint.keep_last": -1, "experiment.name": "a/b", "experiment.output_dir": "", "experiment.seed": -1,
     "experiment.max_env_steps": -1, "experiment.max_iterations": -1, "experiment.max_wall_time_s": -1.0,
@@ -41,7 +42,7 @@ def _with(cfg, key, value):
 def test_each_bad_value_gives_one_message_naming_key_value_and_allowed(key, small_cfg):
     cfg = _with(small_cfg, key, BAD_VALUES[key])
     with pytest.raises(ConfigError) as err:
-        validate_config(cfg, check_env=False)
+        validate_config(cfg)
     lines = [ln for ln in str(err.value).splitlines() if ln.strip().startswith("- ")]
     assert len(lines) == 1, str(err.value)
     assert f"{key}={BAD_VALUES[key]!r} is invalid: must be" in lines[0]
@@ -51,27 +52,45 @@ def test_relations_between_keys(small_cfg):
     cfg = dataclasses.replace(small_cfg, ppo=dataclasses.replace(small_cfg.ppo, batch_size=10_000))
     with pytest.raises(ConfigError, match=r"ppo.batch_size=10000 is invalid: must be <= the samples per iteration "
                                           r"W\*B\*T = 2\*4\*16 = 128"):
-        validate_config(cfg, check_env=False)
-    cfg = dataclasses.replace(small_cfg, ppo=dataclasses.replace(small_cfg.ppo, num_workers=0))
-    with pytest.raises(ConfigError, match="ppo.num_workers=0 is invalid with env.backend='gym'"):
-        validate_config(cfg, check_env=False)
+        validate_config(cfg)
+    cfg = dataclasses.replace(small_cfg, ppo=dataclasses.replace(small_cfg.ppo, num_workers=0, mode="serial"))
+    with pytest.raises(ConfigError, match="ppo.num_workers=0 is invalid with ppo.mode=serial"):
+        validate_config(cfg)
 
 
 def test_unknown_gym_id_suggests_close_matches(small_cfg):
+    from isaac_hydra_ext.envs.factory import env_problems
+
     small_cfg.env.id = "Pendulum-v7"
-    with pytest.raises(ConfigError, match=r"env.id='Pendulum-v7' is not a registered gymnasium environment; "
-                                          r"did you mean Pendulum-v1"):
-        validate_config(small_cfg)
+    (problem,) = env_problems(small_cfg.env)
+    assert re.match(r"env.id='Pendulum-v7' is not a registered gymnasium environment; did you mean Pendulum-v1",
+                    problem)
+
+
+def test_unknown_backend_names_the_allowed_ones(small_cfg):
+    from isaac_hydra_ext.envs.factory import env_problems
+
+    small_cfg.env.backend = "brax"
+    (problem,) = env_problems(small_cfg.env)
+    assert problem.startswith("env.backend='brax' is invalid: must be one of gym, isaaclab or 'package.module:function'")
 
 
 CLI_CASES = [
-    (["ppo.num_workers=0"], 2, "ppo.num_workers=0 is invalid"),
+    (["ppo.mode=serial", "ppo.num_workers=0"], 2, "ppo.num_workers=0 is invalid with ppo.mode=serial"),
     (["ppo.batch_size=1000000"], 2, "ppo.batch_size=1000000 is invalid: must be <= the samples per iteration"),
     (["ppo.steps_per_env=-1"], 2, "ppo.steps_per_env=-1 is invalid: must be an integer >= 1"),
     (["env=gym", "env.id=NoSuchEnv-v9"], 2, "env.id='NoSuchEnv-v9' is not a registered gymnasium environment"),
     (["ppo.mode=turbo"], 2, "ppo.mode='turbo' is invalid: must be one of async, sync, serial"),
-    (["ppo.no_such_knob=3"], 1, "Could not override 'ppo.no_such_knob'"),
-    (["ppo.num_workers=abc"], 1, "Value 'abc' of type 'str' could not be converted to Integer"),
+    # Typos and type errors are configuration errors too: exit 2 and one line (Hydra alone exits 1 with a traceback
+    # hint); a key added with '+' is refused as well instead of being silently ignored.
+    (["ppo.no_such_knob=3"], 2, "Could not override 'ppo.no_such_knob'"),
+    (["ppo.num_workers=abc"], 2, "Value 'abc' of type 'str' could not be converted to Integer"),
+    (["+ppo.num_worker=4"], 2, "ppo.num_worker is not a configuration key; did you mean ppo.num_workers?"),
+    (["+experiment.max_iteration=1"], 2, "experiment.max_iteration is not a configuration key; did you mean "
+                                         "experiment.max_iterations?"),
+    (["env=gym"], 2, "env.id is required"),
+    (["experiment.name=.."], 2, "experiment.name='..' is invalid"),
+    (["env.backend=brax"], 2, "env.backend='brax' is invalid: must be one of gym, isaaclab"),
 ]
 
 
@@ -82,3 +101,5 @@ def test_cli_bad_config_exits_with_one_clear_message_and_starts_nothing(override
     assert message in res.stderr
     assert "Traceback" not in res.stderr and "Traceback" not in res.stdout
     assert not list((tmp_path / "runs").rglob("summary.json"))  # no run started, no worker spawned
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("*"))  # no run directory left
+    assert len([ln for ln in res.stderr.splitlines() if ln.startswith("Error")]) == 1

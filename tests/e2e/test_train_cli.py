@@ -14,8 +14,9 @@ import torch
 from conftest import FULL, cli_env, run_trainer
 
 
-def run_dirs(tmp_path: Path, name: str = "appo") -> list[Path]:
-    return sorted(p.parent for p in (tmp_path / "runs" / name).rglob("summary.json"))
+def run_dirs(tmp_path: Path, name: str = "") -> list[Path]:
+    """Run directories under ``runs/<name>`` (every experiment when ``name`` is empty: presets name their own)."""
+    return sorted(p.parent for p in (tmp_path / "runs" / name if name else tmp_path / "runs").rglob("summary.json"))
 
 
 def summary(run_dir: Path) -> dict:

@@ -48,9 +48,10 @@ def run(tmp_path: Path, args: list[str], timeout: float = 240) -> tuple[int, str
     return (proc.returncode, *output(tmp_path))
 
 
-def run_dirs(tmp_path: Path, name: str = "appo") -> list[Path]:
-    """Run directories (where the trainer writes its own config.yaml; Hydra's copy is under .hydra/)."""
-    return sorted({p.parent for p in (tmp_path / "runs" / name).rglob("config.yaml") if p.parent.name != ".hydra"})
+def run_dirs(tmp_path: Path, name: str = "") -> list[Path]:
+    """Run directories (where the trainer writes its config.yaml) under ``runs/<name>``; every experiment if empty."""
+    root = tmp_path / "runs" / name if name else tmp_path / "runs"
+    return sorted({p.parent for p in root.rglob("config.yaml")})
 
 
 def read_summary(run_dir: Path) -> dict:

@@ -11,7 +11,7 @@ import torch
 from conftest import FULL, compose
 from fault_cli import SLOW, SMALL, pids_in, read_summary, run, run_dirs
 from isaac_hydra_ext.appo.algorithm import APPO
-from isaac_hydra_ext.appo.models import ActorCritic
+from isaac_hydra_ext.models.actor_critic import ActorCritic
 from isaac_hydra_ext.envs.factory import probe_env_spec
 from isaac_hydra_ext.utils.checkpoint import MODEL_SHAPE_KEYS, save_checkpoint
 

@@ -8,10 +8,10 @@ import time
 import torch
 from conftest import compose
 from fault_cli import SLOW, SMALL, read_summary, run_dirs, start, wait_training
-from isaac_hydra_ext.appo.models import ActorCritic
+from isaac_hydra_ext.models.actor_critic import ActorCritic
 from isaac_hydra_ext.envs.factory import probe_env_spec
-from isaac_hydra_ext.runners.collection import ProcessCollection
-from isaac_hydra_ext.runners.worker_pool import WorkerPool
+from conftest import pool_sections, sampler_for
+from isaac_hydra_ext.sampling.worker_pool import WorkerPool
 from isaac_hydra_ext.storage.rollout_buffer import BatchGatherer, RolloutBuffer
 from isaac_hydra_ext.storage.weights import SharedWeights, WeightPublisher
 
@@ -27,8 +27,8 @@ def test_half_written_slot_is_never_delivered_and_the_replacement_rewrites_it():
     buf = RolloutBuffer.allocate(W * K, T, cfg.ppo.envs_per_worker, spec.obs_dim, spec.act_dim, shared=True)
     weights = SharedWeights.for_module(model.policy)
     WeightPublisher(model.policy, weights).publish()
-    pool = WorkerPool(cfg, spec.obs_dim, spec.act_dim, buf, weights, stop_requested=lambda: False)
-    coll = ProcessCollection(pool)
+    pool = WorkerPool(*pool_sections(cfg), spec.obs_dim, spec.act_dim, buf, weights, stop_requested=lambda: False)
+    coll = sampler_for(pool, buf)
     try:
         coll.start()  # worker w is handed slot w*K; its other slot follows after the first iteration
         victim, slot = 1, 1 * K

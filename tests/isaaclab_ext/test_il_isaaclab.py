@@ -367,9 +367,9 @@ def test_to_train_config_passes_the_engines_validation():
     validation = pytest.importorskip("isaac_hydra_ext.config.validation")
     for task in (ROUGH, FLAT):
         env_cfg, agent_cfg = compat.resolve_task_configs(task, overrides=[])
-        validation.validate_config(agent_cfg.to_train_config(task, num_envs=env_cfg.scene.num_envs), check_env=False)
+        validation.validate_config(agent_cfg.to_train_config(task, num_envs=env_cfg.scene.num_envs))
     _, agent_cfg = compat.resolve_task_configs(ROUGH, overrides=["agent.batch_size=384"])
-    validation.validate_config(agent_cfg.to_train_config(ROUGH, num_envs=16), check_env=False)
+    validation.validate_config(agent_cfg.to_train_config(ROUGH, num_envs=16))
 
 
 def test_resume_checkpoint_uses_isaaclabs_checkpoint_search(tmp_path):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Optional
+import types
+from dataclasses import dataclass, field, make_dataclass
+from typing import TYPE_CHECKING, Literal, Optional
 
 import pytest
 from isaac_hydra_ext.isaaclab.overrides import (
@@ -14,6 +15,9 @@ from isaac_hydra_ext.isaaclab.overrides import (
     parse_literal,
     split_overrides,
 )
+
+if TYPE_CHECKING:
+    from torch import Tensor  # only for type checkers: hints naming it cannot be resolved at run time
 
 
 @dataclass
@@ -194,3 +198,138 @@ def test_preset_selection_is_a_string_at_a_preset_path():
     assert is_preset_selection(Override("env", "sim.physics", "newton_mjwarp"), presets)
     assert not is_preset_selection(Override("env", "sim.physics", "3"), presets)
     assert not is_preset_selection(Override("env", "sim.device", "cpu"), presets)
+
+
+def apply_to(cfg, *args):
+    overrides, _ = split_overrides(list(args))
+    apply_overrides({"env": cfg}, overrides)
+    return cfg
+
+
+def error_for(cfg, *args) -> str:
+    with pytest.raises(OverrideError) as exc:
+        apply_to(cfg, *args)
+    return str(exc.value)
+
+
+# Built with real type objects (not strings): ``int | None`` is a types.UnionType, Optional[...] a typing.Union.
+NativeCfg = make_dataclass(
+    "NativeCfg",
+    [
+        ("level", int | None, 5),
+        ("widths", Optional[list[float]], None),  # noqa: UP045 - typing.Optional must be understood too
+        ("pair", tuple[float, float], (0.0, 1.0)),
+    ],
+)
+
+
+def test_native_union_and_optional_container_annotations():
+    assert isinstance(NativeCfg.__dataclass_fields__["level"].type, types.UnionType)
+    cfg = apply_to(NativeCfg(), "env.level=none", "env.widths=[1, 2.5]")
+    assert cfg.level is None
+    assert cfg.widths == [1.0, 2.5] and all(isinstance(v, float) for v in cfg.widths)
+    assert apply_to(NativeCfg(), "env.level=2").level == 2
+    assert apply_to(NativeCfg(widths=[1.0]), "env.widths=null").widths is None
+    assert "'env.level' expects int or None, got float 2.0" in error_for(NativeCfg(), "env.level=2.0")
+    assert "'env.widths' expects list[float] or None, got list ['a']" in error_for(NativeCfg(), "env.widths=['a']")
+
+
+def test_fixed_length_tuple_checks_each_position_and_the_length():
+    cfg = apply_to(NativeCfg(), "env.pair=[1, 2.5]")
+    assert cfg.pair == (1.0, 2.5) and isinstance(cfg.pair, tuple) and all(isinstance(v, float) for v in cfg.pair)
+    for bad in ("[1, 2, 3]", "(1, 'a')", "1.0"):
+        assert "'env.pair' expects tuple[float, float]" in error_for(NativeCfg(), f"env.pair={bad}")
+
+
+@dataclass
+class BaseTaskCfg:
+    level: int | None = 3
+
+
+@dataclass
+class PartlyTypedCfg(BaseTaskCfg):
+    gain: Tensor | float = 0.5  # unresolvable at run time: the current value's type (float) rules
+    hook: Tensor | None = None  # unresolvable and None now: any literal
+    names: str | list[str] = "base"
+
+
+def test_unresolvable_annotation_falls_back_to_the_current_type_and_spares_the_other_fields():
+    cfg = apply_to(PartlyTypedCfg(), "env.gain=2", "env.hook=[1]", "env.level=none", "env.names=['a', 'b']")
+    assert cfg.gain == 2.0 and isinstance(cfg.gain, float)
+    assert cfg.hook == [1]
+    assert cfg.level is None  # the inherited ``int | None`` is still read, though the class's hints fail as a whole
+    assert cfg.names == ["a", "b"]
+    assert "'env.gain' expects float, got str 'abc'" in error_for(PartlyTypedCfg(), "env.gain=abc")
+    assert "'env.level' expects int or None, got str 'x'" in error_for(PartlyTypedCfg(), "env.level=x")
+
+
+@dataclass
+class UnionCfg:
+    mix: float | str = 1.0
+    num: int | float = 1
+    names: str | list[str] = "base"
+    mode: Literal["add", "scale"] | None = "add"
+
+
+def test_unions_try_exact_scalars_first_then_float_then_str():
+    cfg = apply_to(UnionCfg(), "env.mix=3", "env.num=3", "env.names=trunk")
+    assert cfg.mix == 3.0 and isinstance(cfg.mix, float)
+    assert cfg.num == 3 and isinstance(cfg.num, int)
+    assert cfg.names == "trunk"
+    cfg = apply_to(UnionCfg(), "env.mix=abc", "env.num=2.5", "env.names=['a']")
+    assert cfg.mix == "abc" and cfg.num == 2.5 and cfg.names == ["a"]
+
+
+def test_literal_fields_take_one_of_their_choices():
+    assert apply_to(UnionCfg(), "env.mode=scale").mode == "scale"
+    assert apply_to(UnionCfg(), "env.mode=none").mode is None
+    assert "'env.mode' expects 'add' or 'scale' or None, got str 'abs'" in error_for(UnionCfg(), "env.mode=abs")
+
+
+@dataclass
+class GainsCfg:
+    stiffness: float = 20.0
+    joint_names: list[str] = field(default_factory=lambda: [".*_hip_joint"])
+
+
+@dataclass
+class ActuatorsCfg:
+    legs: GainsCfg = field(default_factory=GainsCfg)
+    arm: GainsCfg = None  # annotated as a group (not Optional) and disabled: None stays allowed
+
+
+@dataclass
+class RobotCfg:
+    actuators: ActuatorsCfg = field(default_factory=ActuatorsCfg)
+    mass_scale: tuple[float, float] = (0.9, 1.1)
+
+
+@dataclass
+class NestedEnvCfg:
+    robot: RobotCfg = field(default_factory=RobotCfg)
+
+
+def test_nested_config_groups_use_each_level_s_own_annotations():
+    cfg = apply_to(
+        NestedEnvCfg(),
+        "env.robot.actuators.legs.stiffness=30",
+        "env.robot.actuators.legs.joint_names=['.*_knee_joint']",
+        "env.robot.mass_scale=[1, 1]",
+        "env.robot.actuators.arm=None",
+    )
+    legs = cfg.robot.actuators.legs
+    assert legs.stiffness == 30.0 and isinstance(legs.stiffness, float)
+    assert legs.joint_names == [".*_knee_joint"] and cfg.robot.mass_scale == (1.0, 1.0)
+    assert apply_to(NestedEnvCfg(), "env.robot.actuators.legs=None").robot.actuators.legs is None
+    message = error_for(NestedEnvCfg(), "env.robot.actuators.legs.joint_names=[1]")
+    assert "'env.robot.actuators.legs.joint_names' expects list[str], got list [1]" in message
+    assert "expects a config group (ActuatorsCfg)" in error_for(NestedEnvCfg(), "env.robot.actuators=3")
+    assert "expects GainsCfg (not settable" in error_for(NestedEnvCfg(), "env.robot.actuators.arm=3")
+    assert "unknown key 'stifness'" in error_for(NestedEnvCfg(), "env.robot.actuators.legs.stifness=1")
+
+
+def test_plain_objects_without_annotations_use_the_current_types():
+    cfg = apply_to(types.SimpleNamespace(lr=0.1, steps=10, tags=["a"]), "env.lr=1", "env.steps=20", "env.tags=['b']")
+    assert cfg.lr == 1.0 and isinstance(cfg.lr, float) and cfg.steps == 20 and cfg.tags == ["b"]
+    assert "'env.steps' expects int, got float 0.5" in error_for(types.SimpleNamespace(steps=10), "env.steps=0.5")
+    assert "'env.tags' expects list[str], got list [1]" in error_for(types.SimpleNamespace(tags=["a"]), "env.tags=[1]")

@@ -7,10 +7,10 @@ import time
 import pytest
 import torch
 from conftest import compose
-from isaac_hydra_ext.appo.models import ActorCritic
+from isaac_hydra_ext.models.actor_critic import ActorCritic
 from isaac_hydra_ext.envs.factory import probe_env_spec
-from isaac_hydra_ext.runners.collection import ProcessCollection
-from isaac_hydra_ext.runners.worker_pool import WorkerFailure, WorkerPool
+from conftest import pool_sections, sampler_for
+from isaac_hydra_ext.sampling.worker_pool import WorkerFailure, WorkerPool
 from isaac_hydra_ext.storage.rollout_buffer import BatchGatherer, RolloutBuffer
 from isaac_hydra_ext.storage.weights import SharedWeights, WeightPublisher
 
@@ -26,7 +26,7 @@ def make_pool(overrides):
     weights = SharedWeights.for_module(model.policy)
     pub = WeightPublisher(model.policy, weights)
     pub.publish()
-    pool = WorkerPool(cfg, spec.obs_dim, spec.act_dim, buf, weights, stop_requested=lambda: False)
+    pool = WorkerPool(*pool_sections(cfg), spec.obs_dim, spec.act_dim, buf, weights, stop_requested=lambda: False)
     return cfg, pool, buf, pub
 
 
@@ -48,7 +48,7 @@ def test_every_rollout_arrives_once_and_in_order(pool_factory):
     # Consecutive rollouts of a worker continue the same env trajectories: the first observation of rollout
     # k+1 is the bootstrap observation (s_T) of rollout k. A lost, repeated or overwritten slot breaks the chain.
     cfg, pool, buf, pub = pool_factory()
-    coll = ProcessCollection(pool)
+    coll = sampler_for(pool, buf)
     coll.start()
     last_obs, indices = {}, {0: [], 1: []}
     total = 0
@@ -72,7 +72,7 @@ def test_every_rollout_arrives_once_and_in_order(pool_factory):
 
 def test_backpressure_workers_wait_when_their_slots_are_full(pool_factory):
     cfg, pool, buf, pub = pool_factory()
-    coll = ProcessCollection(pool)
+    coll = sampler_for(pool, buf)
     coll.start()
     first = coll.next_rollouts(2)  # one per worker; releasing them also hands out the second slots
     coll.release([r.slot for r in first])
@@ -95,7 +95,7 @@ def test_backpressure_workers_wait_when_their_slots_are_full(pool_factory):
 
 def test_killed_worker_is_replaced_and_its_partial_slot_never_delivered(pool_factory):
     cfg, pool, buf, pub = pool_factory(["env.id=fault_envs:SlowPendulum-v0", "+env.kwargs.delay_s=0.02"])
-    coll = ProcessCollection(pool)
+    coll = sampler_for(pool, buf)
     coll.start()
     (first,) = coll.next_rollouts(1)
     coll.release([first.slot])
@@ -118,7 +118,7 @@ def test_killed_worker_is_replaced_and_its_partial_slot_never_delivered(pool_fac
 def test_env_error_with_raise_policy_stops_with_worker_and_step_named(pool_factory):
     cfg, pool, buf, pub = pool_factory(["env.id=fault_envs:FaultyPendulum-v0", "+env.kwargs.fault=nan_obs",
                                         "+env.kwargs.after=20", "ppo.on_env_error=raise"])
-    coll = ProcessCollection(pool)
+    coll = sampler_for(pool, buf)
     coll.start()
     with pytest.raises(WorkerFailure) as err:
         for _ in range(10):
@@ -131,7 +131,7 @@ def test_env_error_with_raise_policy_stops_with_worker_and_step_named(pool_facto
 def test_restart_limit_stops_the_run_with_the_last_error(pool_factory):
     cfg, pool, buf, pub = pool_factory(["env.id=fault_envs:FaultyPendulum-v0", "+env.kwargs.fault=raise_step",
                                         "+env.kwargs.after=5", "ppo.max_worker_restarts=2"])
-    coll = ProcessCollection(pool)
+    coll = sampler_for(pool, buf)
     coll.start()
     with pytest.raises(WorkerFailure, match="max_worker_restarts=2.*injected step failure"):
         for _ in range(50):
@@ -144,7 +144,7 @@ def test_hung_worker_is_detected_by_heartbeat_and_replaced(pool_factory, tmp_pat
     cfg, pool, buf, pub = pool_factory(["env.id=fault_envs:FaultyPendulum-v0", "+env.kwargs.fault=hang",
                                         "+env.kwargs.after=30", f"+env.kwargs.only_pid_file={tmp_path / 'armed'}",
                                         "ppo.heartbeat_timeout_s=3"])
-    coll = ProcessCollection(pool)
+    coll = sampler_for(pool, buf)
     coll.start()
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:

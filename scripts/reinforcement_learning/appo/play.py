@@ -11,7 +11,7 @@ observation normalizer folded in.
 
 import sys
 
-from isaac_hydra_ext.isaaclab.entrypoints import main_play
+from isaac_hydra_ext.isaaclab.play import main_play
 
 if __name__ == "__main__":
     sys.exit(main_play())

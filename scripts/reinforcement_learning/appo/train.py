@@ -12,7 +12,7 @@ TensorBoard events, summary.json).
 
 import sys
 
-from isaac_hydra_ext.isaaclab.entrypoints import main_train
+from isaac_hydra_ext.isaaclab.train import main_train
 
 if __name__ == "__main__":
     sys.exit(main_train())

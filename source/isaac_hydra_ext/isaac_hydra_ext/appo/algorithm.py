@@ -9,15 +9,41 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 from torch import nn
 
+from ..config.schema import AlgorithmConfig
+from ..models.actor_critic import ActorCritic, gaussian_entropy, gaussian_kl, gaussian_log_prob
+from ..models.normalizer import RunningNormalizer
 from ..storage.rollout_buffer import TrajectoryBatch
 from .losses import clip_fraction, clipped_surrogate, value_loss
-from .models import ActorCritic, gaussian_entropy, gaussian_kl, gaussian_log_prob
-from .normalizer import RunningNormalizer
 from .returns import bootstrap_next_values, gae, vtrace
+
+
+class GradSync(Protocol):
+    """What the algorithm needs from data-parallel training (implemented by ``runners.distributed``)."""
+
+    def all_reduce_sum(self, x: torch.Tensor, /) -> torch.Tensor:
+        """Sum ``x`` over ranks."""
+        ...
+
+    def global_mean_std(self, x: torch.Tensor, /) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and std of ``x`` pooled over ranks."""
+        ...
+
+    def mean_scalar(self, value: float, /) -> float:
+        """Mean of a Python float over ranks."""
+        ...
+
+    def average_gradients(self, model: nn.Module, /) -> None:
+        """Average ``model``'s gradients over ranks, in place."""
+        ...
+
+    def all_true(self, flag: bool, /) -> bool:
+        """True when ``flag`` is true on every rank."""
+        ...
 
 
 class NonFiniteUpdateError(RuntimeError):
@@ -46,8 +72,10 @@ class PreparedBatch:
 class APPO:
     """Asynchronous PPO: owns the actor-critic, its optimizer and the learning-rate schedule."""
 
-    def __init__(self, model: ActorCritic, cfg, device: torch.device, grad_sync=None):
-        """``cfg`` is a :class:`~isaac_hydra_ext.config.PPOConfig`; ``grad_sync`` averages gradients across ranks."""
+    def __init__(
+        self, model: ActorCritic, cfg: AlgorithmConfig, device: torch.device, grad_sync: GradSync | None = None
+    ):
+        """Own ``model`` on ``device``; ``cfg`` is the algorithm section only; ``grad_sync`` joins ranks."""
         self.model = model.to(device)
         self.cfg = cfg
         self.device = device

@@ -9,16 +9,24 @@ from __future__ import annotations
 import ast
 import dataclasses
 import inspect
+import os
+from typing import Any
 
 from . import schema
 
 GROUPS = (
     ("env", schema.EnvConfig),
-    ("ppo", schema.PPOConfig),
+    ("env.launch", schema.LaunchConfig),
+    ("ppo", schema.SamplerConfig),
+    ("ppo", schema.ModelConfig),
+    ("ppo", schema.AlgorithmConfig),
     ("logging", schema.LoggingConfig),
     ("checkpoint", schema.CheckpointConfig),
     ("experiment", schema.ExperimentConfig),
 )
+"""Sections of the page: the key prefix and the dataclass that holds the keys (``ppo`` is split by reader)."""
+
+PRESET_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "conf", "env")
 
 HEADER = """# Configuration reference
 
@@ -28,9 +36,9 @@ and, for Isaac Lab tasks, as `agent.<key>` (the `ppo` keys are fields of `APPORu
 Types and unknown keys are checked by Hydra against these dataclasses; values and relations between keys by
 `isaac_hydra_ext.config.validation` (one message per bad value, exit code 2, nothing started).
 
-Group files: `conf/train_appo.yaml` (primary), `conf/env/{gym,gym_pendulum,mujoco_halfcheetah,mujoco_go1,...}.yaml`,
-`conf/ppo/default.yaml`, `conf/logging/default.yaml`, `conf/checkpoint/default.yaml`,
-`conf/experiment/default.yaml`. Env files may also set `ppo.*` values suited to their task.
+The schema is the only place a default is defined: the groups `ppo`, `logging`, `checkpoint` and `experiment` are
+the dataclasses themselves, and each env preset (`conf/env/*.yaml`, chosen with `env=<preset>`; the default run uses
+`mujoco_go1`) sets only the keys that differ for its task. The *presets* column lists those values.
 """
 
 
@@ -57,14 +65,43 @@ def _default(f: dataclasses.Field) -> str:
     return "`\"\"`" if value == "" else f"`{value!r}`"
 
 
+def preset_values() -> dict[str, dict[str, Any]]:
+    """``{dotted key: {preset name: value}}`` of every value an env preset in ``conf/env/`` sets."""
+    import yaml
+
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(node: Any, prefix: str, preset: str) -> None:
+        if isinstance(node, dict) and not prefix.endswith("kwargs"):
+            for key, value in node.items():
+                walk(value, f"{prefix}.{key}" if prefix else str(key), preset)
+        else:
+            found.setdefault(prefix, {})[preset] = node
+
+    for name in sorted(os.listdir(PRESET_DIR)):
+        if name.endswith(".yaml"):
+            with open(os.path.join(PRESET_DIR, name)) as f:
+                data = yaml.safe_load(f) or {}
+            walk(data, "", name[: -len(".yaml")])
+    return found
+
+
 def render() -> str:
     """The whole reference page as Markdown."""
+    presets = preset_values()
     out = [HEADER]
     for group, cls in GROUPS:
         docs = field_docs(cls)
-        out.append(f"\n## `{group}`\n\n{inspect.getdoc(cls)}\n\n| key | type | default | meaning |\n|---|---|---|---|")
+        title = f"`{group}`" if cls not in (schema.SamplerConfig, schema.ModelConfig, schema.AlgorithmConfig) else (
+            f"`{group}`: {cls.__name__}")
+        out.append(f"\n## {title}\n\n{inspect.getdoc(cls)}\n\n| key | type | default | presets | meaning |\n"
+                   "|---|---|---|---|---|")
         for f in dataclasses.fields(cls):
-            out.append(f"| `{group}.{f.name}` | `{f.type}` | {_default(f)} | {docs.get(f.name, '')} |")
+            if dataclasses.is_dataclass(f.default_factory) if f.default_factory is not dataclasses.MISSING else False:
+                continue
+            key = f"{group}.{f.name}"
+            set_by = ", ".join(f"{p}: `{v!r}`" for p, v in presets.get(key, {}).items())
+            out.append(f"| `{key}` | `{f.type}` | {_default(f)} | {set_by} | {docs.get(f.name, '')} |")
     return "\n".join(out) + "\n"
 
 

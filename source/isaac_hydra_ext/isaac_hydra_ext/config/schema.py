@@ -8,12 +8,20 @@ Sizes per iteration (see docs/architecture.md):
     W = ``ppo.num_workers``, B = ``ppo.envs_per_worker``, T = ``ppo.steps_per_env``,
     N = W * B * T samples per learner iteration, minibatch M = ``ppo.batch_size``,
     ``num_minibatches = ceil(N / M)``, ``update_epochs`` passes over the N samples.
+
+Every default lives here and nowhere else: the Hydra groups are these dataclasses (stored by
+:mod:`~isaac_hydra_ext.config.store`), env presets in ``conf/env/`` set only what differs for their task, and
+Isaac Lab's ``APPORunnerCfg`` inherits :class:`PPOConfig` (``tests/config/test_single_home.py`` checks all three).
+The ``ppo`` group is split by reader: :class:`SamplerConfig` (collection), :class:`ModelConfig` (networks) and
+:class:`AlgorithmConfig` (the update); each component receives only its own section (:func:`section`).
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 MODES = ("async", "sync", "serial")
 SCHEDULES = ("adaptive", "fixed")
@@ -21,31 +29,70 @@ CORRECTIONS = ("vtrace", "none")
 RATIO_REFERENCES = ("behaviour", "target")
 ACTIVATIONS = ("elu", "relu", "tanh", "selu", "gelu", "silu", "leaky_relu")
 ENV_ERROR_POLICIES = ("restart", "raise")
-BACKENDS = ("gym", "isaaclab")
+
+_SectionT = TypeVar("_SectionT")
 
 
 @dataclass
-class PPOConfig:
-    """The APPO algorithm and its collection layout (Hydra group ``ppo``)."""
+class SamplerConfig:
+    """How rollouts are collected: the worker processes or in-process collectors and their robustness knobs.
 
-    # ---- collection layout -------------------------------------------------------------------------
+    Read by the sampler factory, the worker pool and the workers; the algorithm never sees these.
+    """
+
     mode: str = "async"
-    """``async``: workers collect while the learner trains (policy lag >= 0); ``sync``: workers wait for the
-    new weights after each rollout (classic PPO, lag 0); ``serial``: the same components in one process,
-    no subprocesses (debugging, deterministic tests)."""
+    """``async``: collection overlaps the learner's update (policy lag >= 0); ``sync``: collection waits for the
+    weights trained on the previous rollout (classic PPO, lag 0); ``serial``: W collectors stepped one after the
+    other in the learner process, with CPU policy copies exactly like workers (debugging, deterministic tests)."""
     num_workers: int = 2
-    """W: number of worker processes (serial mode: number of in-process collectors). Each owns one
-    vectorized env. 0 is allowed only with the Isaac Lab backend (in-process GPU collection)."""
+    """W: worker processes, each owning one vectorized env of B envs (serial mode: in-process collectors).
+    0: one vectorized env of B envs in the learner process, on the env's own device (Isaac Lab's GPU envs);
+    it alternates with the update under ``sync`` and collects the next rollout during the update under ``async``."""
     envs_per_worker: int = 16
-    """B: environments in each worker's vectorized env."""
+    """B: environments in each worker's vectorized env (with ``num_workers=0``: in the learner's env)."""
     steps_per_env: int = 32
     """T: steps each env takes per rollout (the rollout length)."""
     slots_per_worker: int = 2
     """Rollout-buffer slots owned by each worker (>= 2 so a worker fills one while the learner reads another)."""
     rollouts_per_iteration: int = 0
     """Slots the learner consumes per iteration; 0 means W (so an iteration trains on N = W*B*T samples)."""
+    on_env_error: str = "restart"
+    """What an env exception or non-finite observation/reward does: ``restart`` the worker (its partial
+    rollout is discarded) or ``raise`` (stop the run with the worker's error)."""
+    max_worker_restarts: int = 10
+    """Total worker restarts allowed in a run; one more stops the run with the last worker error."""
+    heartbeat_timeout_s: float = 120.0
+    """A worker that shows no sign of life for this long is considered hung, killed and restarted."""
 
-    # ---- optimisation ------------------------------------------------------------------------------
+
+@dataclass
+class ModelConfig:
+    """The actor-critic networks and their observation normalization (read by the learner, workers and export)."""
+
+    actor_hidden_dims: list[int] = field(default_factory=lambda: [256, 128, 64])
+    """Hidden layer sizes of the actor MLP."""
+    critic_hidden_dims: list[int] = field(default_factory=lambda: [256, 128, 64])
+    """Hidden layer sizes of the critic MLP."""
+    activation: str = "elu"
+    """Hidden activation: elu, relu, tanh, selu, gelu, silu or leaky_relu."""
+    init_std: float = 1.0
+    """Initial standard deviation of the Gaussian policy (state-independent, learned as log-std)."""
+    orthogonal_init: bool = True
+    """Orthogonal weight init (gain sqrt(2) hidden, 0.01 actor output, 1.0 critic output); else PyTorch default."""
+    obs_normalization: bool = True
+    """Running mean/std observation normalization (statistics travel to the workers with the weights)."""
+    obs_clip: float = 10.0
+    """Normalized observations are clipped to [-obs_clip, obs_clip]."""
+    value_normalization: bool = True
+    """Learn values in units of running return statistics (keeps the value loss's scale independent of the
+    reward scale, so it cannot swamp the policy gradient under the shared grad-norm clip)."""
+
+
+
+@dataclass
+class AlgorithmConfig:
+    """The APPO update: optimisation, off-policy correction and learner performance (read by the algorithm only)."""
+
     update_epochs: int = 5
     """Passes over the iteration's samples."""
     batch_size: int = 512
@@ -80,11 +127,8 @@ class PPOConfig:
     """Global gradient-norm clip."""
     normalize_advantage: bool = True
     """Normalize advantages to zero mean, unit std over the iteration's valid samples."""
-    value_normalization: bool = True
-    """Learn values in units of running return statistics (keeps the value loss's scale independent of the
-    reward scale, so it cannot swamp the policy gradient under the shared grad-norm clip)."""
 
-    # ---- off-policy correction ---------------------------------------------------------------------
+
     off_policy_correction: str = "vtrace"
     """``vtrace``: value targets and advantages from V-trace with truncated importance weights;
     ``none``: plain GAE on the (possibly lagged) samples."""
@@ -99,38 +143,49 @@ class PPOConfig:
     max_policy_lag: int = 20
     """Samples whose policy version is more than this many versions behind the learner are dropped (counted)."""
 
-    # ---- model -------------------------------------------------------------------------------------
-    actor_hidden_dims: list[int] = field(default_factory=lambda: [256, 128, 64])
-    """Hidden layer sizes of the actor MLP."""
-    critic_hidden_dims: list[int] = field(default_factory=lambda: [256, 128, 64])
-    """Hidden layer sizes of the critic MLP."""
-    activation: str = "elu"
-    """Hidden activation: elu, relu, tanh, selu, gelu, silu or leaky_relu."""
-    init_std: float = 1.0
-    """Initial standard deviation of the Gaussian policy (state-independent, learned as log-std)."""
-    orthogonal_init: bool = True
-    """Orthogonal weight init (gain sqrt(2) hidden, 0.01 actor output, 1.0 critic output); else PyTorch default."""
-    obs_normalization: bool = True
-    """Running mean/std observation normalization (statistics travel to the workers with the weights)."""
-    obs_clip: float = 10.0
-    """Normalized observations are clipped to [-obs_clip, obs_clip]."""
 
-    # ---- robustness --------------------------------------------------------------------------------
-    on_env_error: str = "restart"
-    """What an env exception or non-finite observation/reward does: ``restart`` the worker (its partial
-    rollout is discarded) or ``raise`` (stop the run with the worker's error)."""
-    max_worker_restarts: int = 10
-    """Total worker restarts allowed in a run; one more stops the run with the last worker error."""
-    heartbeat_timeout_s: float = 120.0
-    """A worker that shows no sign of life for this long is considered hung, killed and restarted."""
     max_nonfinite_updates: int = 5
     """Consecutive minibatch updates with a non-finite loss or gradient (each skipped) before the run stops."""
 
-    # ---- learner performance -----------------------------------------------------------------------
+
     compile: bool = False
     """torch.compile the learner's loss computation (GPU learner)."""
     mixed_precision: bool = False
     """bf16 autocast of the learner's forward passes on CUDA."""
+
+
+
+
+@dataclass
+class PPOConfig(AlgorithmConfig, ModelConfig, SamplerConfig):
+    """The training settings of Hydra group ``ppo``: the sampler, model and algorithm sections in one flat group.
+
+    Each field is defined once, in the section of the component that reads it (:class:`SamplerConfig`,
+    :class:`ModelConfig`, :class:`AlgorithmConfig`); the flat ``ppo.<key>`` names stay what users type (and what
+    Isaac Lab's ``APPORunnerCfg`` inherits). :func:`section` hands each component only its own section.
+    """
+
+
+def section(cfg: PPOConfig, kind: type[_SectionT]) -> _SectionT:
+    """The ``kind`` section (:class:`SamplerConfig`, :class:`ModelConfig` or :class:`AlgorithmConfig`) of ``cfg``.
+
+    A fresh object holding only that section's fields, so a component cannot read another's settings.
+    """
+    return kind(**{f.name: copy.deepcopy(getattr(cfg, f.name)) for f in dataclasses.fields(kind)})
+
+
+@dataclass
+class LaunchConfig:
+    """How a backend that needs a launcher starts its simulator inside each worker process.
+
+    Filled in by the Isaac Lab train script (``--num_workers N``), empty otherwise; read only by the backend's
+    adapter (:mod:`isaac_hydra_ext.isaaclab.worker_env`).
+    """
+
+    launcher_args: dict[str, Any] = field(default_factory=dict)
+    """The simulator launcher's options (Isaac Lab's ``AppLauncher`` arguments such as ``device``)."""
+    overrides: list[str] = field(default_factory=list)
+    """The task's ``env.*`` / ``agent.*`` command-line overrides, applied to the same task config in every worker."""
 
 
 @dataclass
@@ -138,15 +193,19 @@ class EnvConfig:
     """Which environment the workers step (Hydra group ``env``)."""
 
     backend: str = "gym"
-    """``gym``: any gymnasium id (including the embedded MuJoCo Go1 task); ``isaaclab``: an Isaac Lab task."""
-    id: str = "Pendulum-v1"
-    """Environment id in the gymnasium registry."""
+    """Env backend: ``gym`` (any gymnasium id, including the embedded MuJoCo Go1 task), ``isaaclab`` (an Isaac Lab
+    task, started by the Isaac Lab train script) or ``package.module:function`` (a factory ``(EnvConfig, num_envs)
+    -> VecEnv``); see :mod:`isaac_hydra_ext.envs.backends`."""
+    id: str = "???"
+    """Environment id in the gymnasium registry (required: ``env=gym env.id=Hopper-v5``; env presets set it)."""
     kwargs: dict[str, Any] = field(default_factory=dict)
     """Keyword arguments for the env constructor (task parameters)."""
     max_episode_steps: int = 0
     """Override of the registered time limit; 0 keeps the registered one."""
     clip_actions: bool = True
     """Clip actions to the action space bounds before stepping (the unclipped action is what is trained on)."""
+    launch: LaunchConfig = field(default_factory=LaunchConfig)
+    """Launcher settings of backends that start a simulator per worker (set by the Isaac Lab train script)."""
 
 
 @dataclass

@@ -1,7 +1,10 @@
-"""Value checks of a composed :class:`TrainConfig` (types and unknown keys are Hydra's job).
+"""Value checks of a composed :class:`TrainConfig`: the one validator of every setting.
 
-Each rule names the key, the value and what is allowed; :func:`validate_config` reports every violation
-at once, before any process starts.
+Types come from the schema (Hydra checks them while composing); :func:`unknown_keys` catches the keys Hydra lets
+through (``+ppo.num_worker=4``); each :data:`RULES` entry names the key, the value and what is allowed; and
+:func:`validate_config` reports every violation at once, before any process starts. This module imports nothing
+but the schema: checks that need an env (is the id registered?) are the env factory's
+(:func:`isaac_hydra_ext.envs.factory.env_problems`), and the entry points report both together.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .schema import ACTIVATIONS, BACKENDS, CORRECTIONS, ENV_ERROR_POLICIES, MODES, RATIO_REFERENCES, SCHEDULES
+from .schema import ACTIVATIONS, CORRECTIONS, ENV_ERROR_POLICIES, MODES, RATIO_REFERENCES, SCHEDULES
 
 
 class ConfigError(ValueError):
@@ -61,7 +64,7 @@ def _layer_sizes(x: Any) -> bool:
 
 RULES: tuple[Rule, ...] = (
     Rule("ppo.mode", _one_of(MODES), f"one of {', '.join(MODES)}"),
-    Rule("ppo.num_workers", _non_negative, "an integer >= 1 (0 only with env.backend=isaaclab: in-process collection)"),
+    Rule("ppo.num_workers", _non_negative, "an integer >= 0 (0: collect in the learner process)"),
     Rule("ppo.envs_per_worker", _positive, "an integer >= 1"),
     Rule("ppo.steps_per_env", _positive, "an integer >= 1"),
     Rule("ppo.slots_per_worker", lambda x: x >= 2, "an integer >= 2 (one to fill while the learner reads another)"),
@@ -94,16 +97,17 @@ RULES: tuple[Rule, ...] = (
     Rule("ppo.max_worker_restarts", _non_negative, "an integer >= 0"),
     Rule("ppo.heartbeat_timeout_s", _finite_positive, "a number of seconds > 0"),
     Rule("ppo.max_nonfinite_updates", _positive, "an integer >= 1"),
-    Rule("env.backend", _one_of(BACKENDS), f"one of {', '.join(BACKENDS)}"),
-    Rule("env.id", lambda x: isinstance(x, str) and len(x) > 0, "a non-empty environment id"),
+    Rule("env.backend", lambda x: isinstance(x, str) and len(x) > 0, "a backend name (gym, isaaclab) or module:function"),
+    Rule("env.id", lambda x: isinstance(x, str) and len(x) > 0 and x != "???",
+         "an environment id (required: e.g. env=gym env.id=Hopper-v5)"),
     Rule("env.max_episode_steps", _non_negative, "an integer >= 0 (0: the registered limit)"),
     Rule("logging.console", _one_of(("line", "none")), "one of line, none"),
     Rule("logging.log_every_iterations", _positive, "an integer >= 1"),
     Rule("logging.episode_window", _positive, "an integer >= 1"),
     Rule("checkpoint.every_iterations", _non_negative, "an integer >= 0 (0: only at the end)"),
     Rule("checkpoint.keep_last", _non_negative, "an integer >= 0 (0: keep all)"),
-    Rule("experiment.name", lambda x: isinstance(x, str) and len(x) > 0 and "/" not in x,
-         "a non-empty name without '/'"),
+    Rule("experiment.name", lambda x: isinstance(x, str) and x.strip() not in ("", ".", "..") and "/" not in x
+         and "\\" not in x and "\0" not in x, "a non-empty directory name other than . or .., without / or \\"),
     Rule("experiment.output_dir", lambda x: isinstance(x, str) and len(x) > 0, "a non-empty path"),
     Rule("experiment.seed", _non_negative, "an integer >= 0"),
     Rule("experiment.max_env_steps", _non_negative, "an integer >= 0 (0: no limit)"),
@@ -135,11 +139,11 @@ def _problems(cfg: Any) -> list[str]:
     if problems:
         return problems
     # relations between keys
-    ppo, env = cfg.ppo, cfg.env
-    if ppo.num_workers == 0 and env.backend != "isaaclab":
+    ppo = cfg.ppo
+    if ppo.num_workers == 0 and ppo.mode == "serial":
         problems.append(
-            "ppo.num_workers=0 is invalid with env.backend='gym': must be an integer >= 1 "
-            "(in-process collection with 0 workers is for Isaac Lab GPU envs; use ppo.mode=serial for one process)"
+            "ppo.num_workers=0 is invalid with ppo.mode=serial: must be >= 1 (serial mode steps W in-process "
+            "collectors; ppo.num_workers=0 with ppo.mode=sync or async collects in the learner process)"
         )
     workers = max(ppo.num_workers, 1)
     samples = workers * ppo.envs_per_worker * ppo.steps_per_env
@@ -173,18 +177,45 @@ def _problems(cfg: Any) -> list[str]:
     return problems
 
 
-def validate_config(cfg: Any, check_env: bool = True) -> None:
-    """Raise :class:`ConfigError` listing every invalid value of ``cfg`` (a :class:`TrainConfig`).
+def unknown_keys(dcfg: Any, schema: type | None = None, prefix: str = "") -> list[str]:
+    """Keys of a composed Hydra config (a ``DictConfig``) that the schema does not have, as problem lines.
 
-    With ``check_env`` the gymnasium id is looked up in the registry too.
+    Hydra rejects unknown keys of plain overrides, but a key added with ``+`` (``+ppo.num_worker=4``, the form
+    Hydra's own error message suggests) is merged into the structured config and would be silently ignored.
+    Free-form fields (``dict[str, Any]`` such as ``env.kwargs``) take any key.
     """
-    problems = _problems(cfg)
-    if check_env and cfg.env.backend == "gym" and isinstance(cfg.env.id, str) and cfg.env.id:
-        from ..envs.factory import EnvConfigError, check_env_id
+    import dataclasses
+    import difflib
+    import typing
 
-        try:
-            check_env_id(cfg.env.id)
-        except EnvConfigError as exc:
-            problems.append(str(exc))
+    from .schema import TrainConfig
+
+    schema = schema or TrainConfig
+    hints = typing.get_type_hints(schema)
+    names = [f.name for f in dataclasses.fields(schema)]
+    problems = []
+    for key in dcfg.keys():
+        dotted = f"{prefix}{key}"
+        if key not in hints:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            allowed = f"did you mean {prefix}{close[0]}?" if close else f"the keys here are {', '.join(names)}"
+            problems.append(f"{dotted} is not a configuration key; {allowed}")
+        elif dataclasses.is_dataclass(hints[key]):
+            problems.extend(unknown_keys(dcfg[key], hints[key], f"{dotted}."))
+    return problems
+
+
+def config_problems(cfg: Any) -> list[str]:
+    """Every invalid value of ``cfg`` (a :class:`TrainConfig`), one line each; empty when the config is valid."""
+    return _problems(cfg)
+
+
+def raise_if_problems(problems: list[str]) -> None:
+    """Raise :class:`ConfigError` listing ``problems`` (nothing when the list is empty)."""
     if problems:
         raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems))
+
+
+def validate_config(cfg: Any) -> None:
+    """Raise :class:`ConfigError` listing every invalid value of ``cfg`` (a :class:`TrainConfig`)."""
+    raise_if_problems(_problems(cfg))

@@ -1,4 +1,4 @@
-"""Create the :class:`~isaac_hydra_ext.envs.vec_env.VecEnv` an :class:`EnvConfig` describes."""
+"""Create the :class:`~isaac_hydra_ext.envs.vec_env.VecEnv` an :class:`~isaac_hydra_ext.config.EnvConfig` describes."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import importlib
 
 import gymnasium as gym
 
+from ..config.schema import EnvConfig
+from .backends import UnknownBackendError, resolve_backend
 from .vec_env import EnvSpec, GymVecEnv, VecEnv
 
 
 class EnvConfigError(ValueError):
-    """The env config names an env that cannot be made (unknown id, bad kwargs)."""
+    """The env config names an env that cannot be made (unknown backend or id, bad kwargs)."""
 
 
 def _import_id(env_id: str) -> str:
@@ -41,23 +43,22 @@ def check_env_id(env_id: str) -> str:
     return bare
 
 
-def make_vec_env(env_cfg, num_envs: int) -> VecEnv:
-    """Build B = ``num_envs`` envs of ``env_cfg`` (an :class:`~isaac_hydra_ext.config.EnvConfig`).
+def env_problems(env_cfg: EnvConfig) -> list[str]:
+    """What is wrong with ``env_cfg`` that only the env layer can tell (backend, registered id), one line each."""
+    try:
+        resolve_backend(env_cfg.backend)
+    except UnknownBackendError as exc:
+        return [str(exc)]
+    if env_cfg.backend == "gym" and env_cfg.id and env_cfg.id != "???":
+        try:
+            check_env_id(env_cfg.id)
+        except EnvConfigError as exc:
+            return [str(exc)]
+    return []
 
-    ``isaaclab`` envs are made here only inside worker processes started by the Isaac Lab train script
-    (each starts its own simulation); the Hydra runner trains gymnasium envs.
-    """
-    if env_cfg.backend == "isaaclab":
-        if "launcher_args" not in env_cfg.kwargs:
-            raise EnvConfigError(
-                "env.backend='isaaclab' is trained with scripts/reinforcement_learning/appo/train.py --task <id> "
-                "(it launches the simulator); the Hydra runner trains gymnasium envs (env.backend=gym)"
-            )
-        from ..isaaclab.worker_env import make_isaaclab_vec_env
 
-        return make_isaaclab_vec_env(env_cfg, num_envs)
-    if env_cfg.backend != "gym":
-        raise EnvConfigError(f"env.backend={env_cfg.backend!r} is invalid: must be one of gym, isaaclab")
+def make_gym_vec_env(env_cfg: EnvConfig, num_envs: int) -> VecEnv:
+    """The ``gym`` backend: B = ``num_envs`` envs of a registered gymnasium id."""
     env_id = check_env_id(env_cfg.id)
     try:
         return GymVecEnv(env_id, num_envs, dict(env_cfg.kwargs), env_cfg.max_episode_steps)
@@ -65,7 +66,16 @@ def make_vec_env(env_cfg, num_envs: int) -> VecEnv:
         raise EnvConfigError(f"env {env_cfg.id!r} rejected env.kwargs={dict(env_cfg.kwargs)}: {exc}") from exc
 
 
-def probe_env_spec(env_cfg) -> EnvSpec:
+def make_vec_env(env_cfg: EnvConfig, num_envs: int) -> VecEnv:
+    """Build B = ``num_envs`` envs of ``env_cfg`` with its backend's factory (:mod:`.backends`)."""
+    try:
+        factory = resolve_backend(env_cfg.backend)
+    except UnknownBackendError as exc:
+        raise EnvConfigError(str(exc)) from exc
+    return factory(env_cfg, num_envs)
+
+
+def probe_env_spec(env_cfg: EnvConfig) -> EnvSpec:
     """Create one env, read its shapes and limits, close it (fails early with a clear message)."""
     env = make_vec_env(env_cfg, 1)
     try:

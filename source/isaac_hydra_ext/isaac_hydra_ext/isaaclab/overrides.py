@@ -4,21 +4,29 @@ Isaac Lab 3.0's ``resolve_task_config`` applies ``env.<path>=<value>`` and ``age
 ``setattr``: a misspelt key silently creates a new attribute and ``agent.learning_rate=abc`` stores a string.
 Isaac Lab 2.3 goes through Hydra, which rejects such values but with messages about OmegaConf nodes. This module
 gives both versions one behaviour: every literal override is parsed, checked against the resolved config
-object (the key must exist; the value must fit the field's current type or its annotation) and only then set.
-All problems are reported together in one :class:`OverrideError` naming the key, the value and what the field
-expects; nothing is changed unless every override is valid.
+object (the key must exist; the value must fit the field's type) and only then set. All problems are reported
+together in one :class:`OverrideError` naming the key, the value and what the field expects; nothing is changed
+unless every override is valid.
 
 Type rules (``current`` is the value the field holds before the override):
 
+* a field's type is its annotation (:func:`typing.get_type_hints` of the owning class) or, where there is none
+  or it cannot be resolved (dict entries, plain attributes, names imported only for type checkers), the type of
+  ``current``; a field with neither (``current`` is None) takes any literal;
 * ``bool``, ``int``, ``str`` fields take only values of that type (``int`` also rejects booleans and floats);
 * ``float`` fields take ints and floats (stored as ``float``);
 * ``str`` fields take the raw text, so ``agent.run_name=123`` stores ``"123"``;
-* ``list`` / ``tuple`` fields take a ``[...]`` literal; elements are checked against the current elements'
-  type and the container type is kept;
+* ``list`` / ``tuple`` fields take a ``[...]`` literal whose elements fit the annotation's element types
+  (``list[int]``; ``tuple[float, float]`` also fixes the length) or, for a bare ``list`` / ``tuple``, the current
+  elements' type; the container type is kept;
+* ``dict`` fields take a ``{...}`` literal, ``Literal[...]`` fields one of their choices;
+* unions (``X | Y``, ``Optional[X]``) take what one member takes, trying exact scalar types, then ``float``, then
+  other types and ``str`` (any text) last;
 * ``None`` is accepted where the annotation allows it (``X | None``) and for config groups
   (``env.events.push_robot=None`` disables a term, the usual Isaac Lab idiom); a field that is ``None`` now takes
   what its annotation allows;
-* config groups (nested configclasses) cannot be replaced by a literal: override their fields instead.
+* config groups (nested configclasses) cannot be replaced by a literal: override their fields instead; other
+  objects (enums, callables, classes) cannot be set from the command line.
 
 Nothing here imports Isaac Lab; the checks work on any tree of dataclasses, dicts and plain objects.
 """
@@ -28,9 +36,14 @@ from __future__ import annotations
 import ast
 import dataclasses
 import difflib
+import functools
+import inspect
+import sys
+import types
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Union, get_args, get_origin
 
 SECTIONS = ("env", "agent")
 """Top-level keys of Isaac Lab task overrides: the env config and the agent (runner) config."""
@@ -39,9 +52,6 @@ SELECTOR_KEYS = ("presets", "physics", "renderer")
 """Isaac Lab 3.0 preset selectors (``presets=a,b``, ``physics=NAME``, ``renderer=NAME``), passed through untouched."""
 
 _LITERALS = {"true": True, "false": False, "none": None, "null": None}
-_SCALARS = (bool, int, float, str)
-_TYPE_NAMES = {"bool": bool, "int": int, "float": float, "str": str, "list": list, "tuple": tuple, "dict": dict}
-_NONE_NAMES = {"None", "NoneType", "types.NoneType"}
 
 
 class OverrideError(ValueError):
@@ -128,178 +138,177 @@ def split_overrides(args: Sequence[str]) -> tuple[list[Override], list[str]]:
     return assignments, passthrough
 
 
-# ---- type inference ------------------------------------------------------------------------------------------
+# ---- field types ---------------------------------------------------------------------------------------------
 
-
-def _is_config_group(obj: Any) -> bool:
-    return dataclasses.is_dataclass(obj) and not isinstance(obj, type)
-
-
-def _split_union(text: str) -> list[str]:
-    """Split ``a | b[c | d]`` at bracket depth 0; unwrap ``Optional[x]`` / ``Union[x, y]``."""
-    text = text.strip()
-    for prefix, sep in (("Optional[", None), ("typing.Optional[", None), ("Union[", ","), ("typing.Union[", ",")):
-        if text.startswith(prefix) and text.endswith("]"):
-            inner = text[len(prefix) : -1]
-            parts = _split_top(inner, sep or "|")
-            return [p for part in parts for p in _split_union(part)] + ([] if sep else ["None"])
-    return [p.strip() for p in _split_top(text, "|")]
-
-
-def _split_top(text: str, sep: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        elif ch == sep and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return parts
-
-
-def _annotation_types(owner: Any, name: str) -> tuple[set[type], bool] | None:
-    """Return (allowed types, None allowed) from the dataclass annotation of ``owner.name``; None if unknown."""
-    fields = getattr(type(owner), "__dataclass_fields__", None)
-    if not fields or name not in fields:
-        return None
-    annotation = fields[name].type
-    if isinstance(annotation, str):
-        text = annotation
-    elif isinstance(annotation, type) and not hasattr(annotation, "__origin__"):
-        text = annotation.__name__
-    else:
-        text = str(annotation)  # e.g. "int | None", "typing.Optional[int]", "list[int]"
-    allowed: set[type] = set()
-    none_ok = False
-    for member in _split_union(text):
-        base = member.split("[", 1)[0].strip()
-        if base in _NONE_NAMES:
-            none_ok = True
-        elif base.removeprefix("typing.").lower() in _TYPE_NAMES:
-            allowed.add(_TYPE_NAMES[base.removeprefix("typing.").lower()])
-        elif base in ("Any", "typing.Any", "object"):
-            return None
-    if not allowed and not none_ok:
-        return None
-    return allowed, none_ok
-
-
-def _describe(allowed: set[type], none_ok: bool, elements: type | None = None) -> str:
-    order = [bool, int, float, str, list, tuple, dict]
-    names = []
-    for t in order:
-        if t in allowed:
-            if t in (list, tuple) and elements is not None:
-                names.append(f"{t.__name__}[{elements.__name__}]")
-            else:
-                names.append(t.__name__)
-    if none_ok:
-        names.append("None")
-    return " or ".join(names) if names else "a value of the field's type"
+_UNIONS = (Union, types.UnionType)
+_NONE = type(None)
+_TRY_ORDER = {_NONE: 0, bool: 1, int: 2, float: 3, str: 5}
+"""Order in which union members are tried: exact scalars, float widening, other types, str (any text) last."""
 
 
 class _Mismatch(Exception):
-    def __init__(self, expected: str):
-        super().__init__(expected)
-        self.expected = expected
+    """A value does not fit a field; ``args[0]`` describes what the field takes."""
 
 
-def _scalar(value: Any, target: type) -> Any:
-    """Coerce ``value`` to the scalar type ``target`` or raise ``_Mismatch``."""
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if target is bool and isinstance(value, bool):
-        return value
-    if target is int and number and isinstance(value, int):
-        return value
-    if target is float and number:
-        return float(value)
-    if target is str and isinstance(value, str):
-        return value
-    raise _Mismatch(target.__name__)
+@functools.cache
+def _annotation(cls: type, name: str) -> Any:
+    """The resolved annotation of field ``name`` of ``cls`` (``typing.get_type_hints``); None if there is none.
 
-
-def _element_type(current: Any) -> type | None:
-    types = {type(v) for v in current}
-    if len(types) == 1:
-        (t,) = types
-        if t in _SCALARS:
-            return t
-    if types and types <= {int, float}:
-        return float
-    return None
-
-
-def _coerce(text: str, current: Any, owner: Any, name: str) -> Any:
-    """Return the typed value for ``owner.name = text`` or raise ``_Mismatch`` with the expected type."""
-    value = parse_literal(text)
-    hint = _annotation_types(owner, name)
-    if _is_config_group(current):
-        if value is None:
-            return None
-        raise _Mismatch(
-            f"a config group ({type(current).__name__}); set its fields instead (e.g. <key>.<field>=...) or None"
+    If one of the class's annotations cannot be resolved (say a name imported only for type checkers), each
+    field is resolved alone, so that the others keep their types.
+    """
+    try:
+        return typing.get_type_hints(cls).get(name)
+    except Exception:  # annotations are arbitrary code: NameError for a missing import, TypeError, ...
+        return next(
+            (_annotation_alone(base, name) for base in cls.__mro__ if name in inspect.get_annotations(base)), None
         )
-    allowed: set[type] = set()
-    none_ok = False
-    if current is not None:
-        allowed.add(type(current) if not isinstance(current, str) else str)
-    if hint is not None:
-        allowed |= hint[0]
-        none_ok = hint[1]
-    elif current is None:
-        return value  # nothing tells the type: accept the literal as Isaac Lab would
-    elements = _element_type(current) if isinstance(current, (list, tuple)) else None
-    expected = _describe(allowed, none_ok, elements)
-    if value is None:
-        if none_ok:
-            return None
-        raise _Mismatch(expected)
-    # exact scalar types first, then float widening, then the raw text for str fields
-    for target in (bool, int, float):
-        if target in allowed:
-            try:
-                return _scalar(value, target)
-            except _Mismatch:
-                pass
-    containers = [t for t in (list, tuple) if t in allowed]
-    if containers and isinstance(value, (list, tuple)):
-        if elements is not None:
-            try:
-                items = [_scalar(v, elements) for v in value]
-            except _Mismatch:
-                raise _Mismatch(expected) from None
-        else:
-            items = list(value)
-        container = type(current) if isinstance(current, (list, tuple)) else containers[0]
-        return container(items)
-    if dict in allowed and isinstance(value, dict):
+
+
+def _annotation_alone(base: type, name: str) -> Any:
+    """Resolve the annotation ``base`` declares for ``name`` in ``base``'s namespaces; None if it cannot be."""
+    holder = types.SimpleNamespace(__annotations__={name: inspect.get_annotations(base)[name]})
+    module = sys.modules.get(base.__module__)
+    try:
+        return typing.get_type_hints(holder, vars(module) if module else {}, dict(vars(base)))[name]
+    except Exception:  # see _annotation
+        return None
+
+
+def _field_type(owner: Any, name: str, current: Any) -> Any:
+    """The type ``owner.name`` must keep: its annotation, else the current value's type (``Any`` when it is None)."""
+    hint = _annotation(type(owner), name)
+    if hint is None:
+        hint = Any if current is None else str if isinstance(current, str) else type(current)
+    if (hint is list or hint is tuple) and isinstance(current, (list, tuple)):
+        element = _element_type(current)  # a bare ``list`` / ``tuple``: the current elements tell the type
+        if element is not None:
+            return list[element] if hint is list else tuple[element, ...]
+    return hint
+
+
+def _element_type(items: Sequence[Any]) -> type | None:
+    """The scalar type shared by ``items`` (``float`` for a mix of ints and floats); None if there is none."""
+    kinds = {type(item) for item in items}
+    if len(kinds) == 1 and kinds <= {bool, int, float, str}:
+        return kinds.pop()
+    return float if kinds and kinds <= {int, float} else None
+
+
+def _describe(tp: Any) -> str:
+    """Name a type for a message: ``int or None``, ``list[int]``, ``tuple[float, ...]``, ``'add' or 'scale'``."""
+    origin, args = get_origin(tp), get_args(tp)
+    if tp is _NONE:
+        return "None"
+    if isinstance(tp, list):  # the parameters of Callable[[X, Y], Z]
+        return f"[{', '.join(map(_describe, tp))}]"
+    if origin in _UNIONS or origin is Literal:
+        return " or ".join(repr(arg) if origin is Literal else _describe(arg) for arg in args)
+    name = getattr(origin or tp, "__name__", None) or repr(tp)
+    return f"{name}[{', '.join('...' if arg is Ellipsis else _describe(arg) for arg in args)}]" if args else name
+
+
+# ---- conversion ----------------------------------------------------------------------------------------------
+
+
+def _convert(value: Any, tp: Any, text: str | None = None) -> Any:
+    """Return ``value`` (a parsed literal) as a value of type ``tp``, or raise :class:`_Mismatch`.
+
+    ``text`` is the override as typed; it lets a ``str`` field take any text (``123`` stays ``"123"``). It is
+    not passed on to container elements, which must be literals of their type.
+    """
+    origin = get_origin(tp) or tp
+    if origin in _UNIONS:
+        return _convert_union(value, tp, text)
+    if origin is Literal:
+        return _convert_literal(value, tp, text)
+    if isinstance(tp, type) and tp in _TRY_ORDER:
+        return _convert_scalar(value, tp, text)
+    if origin in (list, tuple, Sequence):
+        return _convert_sequence(value, tp)
+    if tp in (Any, object) or not isinstance(origin, type):
+        return value  # Any, or a typing construct these rules do not model: accept the literal as Isaac Lab would
+    if isinstance(value, origin) or (value is None and dataclasses.is_dataclass(origin)):
+        return value  # a ``{...}`` literal for a dict field; None disables a config group
+    unsettable = "" if issubclass(origin, Mapping) else " (not settable from the command line)"
+    raise _Mismatch(_describe(tp) + unsettable)
+
+
+def _convert_union(value: Any, tp: Any, text: str | None) -> Any:
+    """The value as converted by the first member of a union that takes it, tried in :data:`_TRY_ORDER`."""
+    for member in sorted(get_args(tp), key=lambda arg: _TRY_ORDER.get(arg, 4)):
+        try:
+            return _convert(value, member, text)
+        except _Mismatch:
+            pass
+    raise _Mismatch(_describe(tp))
+
+
+def _convert_literal(value: Any, tp: Any, text: str | None) -> Any:
+    """The ``Literal[...]`` choice equal to the value (and of its type), or to the text for a string choice."""
+    texts = {_unquote(text)} if text is not None else set()
+    for choice in get_args(tp):
+        if (type(value) is type(choice) and value == choice) or choice in texts:
+            return choice
+    raise _Mismatch(_describe(tp))
+
+
+def _convert_scalar(value: Any, tp: type, text: str | None) -> Any:
+    """A ``bool``/``int``/``str``/``None`` value of exactly that type; ``float`` also takes ints; ``str`` any text."""
+    if type(value) is tp:
         return value
-    if str in allowed:
-        if isinstance(value, str):
-            return value
+    if tp is float and type(value) is int:
+        return float(value)
+    if tp is str and value is not None and text is not None:
         return _unquote(text)
-    if current is not None and not allowed & {bool, int, float, str, list, tuple, dict}:
-        # an object of another kind (enum, slice, callable ...): only the same type fits
-        if isinstance(value, type(current)):
-            return value
-        raise _Mismatch(f"{type(current).__name__} (not settable from the command line)")
-    raise _Mismatch(expected)
+    raise _Mismatch(_describe(tp))
+
+
+def _convert_sequence(value: Any, tp: Any) -> list | tuple:
+    """A ``[...]`` literal with each element converted; a ``list``/``tuple`` field keeps its container type."""
+    if not isinstance(value, (list, tuple)):
+        raise _Mismatch(_describe(tp))
+    try:
+        items = [_convert(item, item_type) for item, item_type in zip(value, _item_types(tp, len(value)))]
+    except _Mismatch:
+        raise _Mismatch(_describe(tp)) from None
+    origin = get_origin(tp) or tp
+    return (origin if origin in (list, tuple) else type(value))(items)
+
+
+def _item_types(tp: Any, count: int) -> tuple[Any, ...]:
+    """The types of ``count`` elements of ``tp`` (``list[X]``, ``tuple[X, ...]``, ``tuple[X, Y]``, a bare ``list``)."""
+    args = get_args(tp)
+    if (get_origin(tp) or tp) is not tuple or not args or args[-1] is Ellipsis:
+        return (args[0] if args else Any,) * count
+    if len(args) != count:
+        raise _Mismatch("a fixed-length tuple of another length")
+    return args
 
 
 def _unquote(text: str) -> str:
+    """The override text without surrounding whitespace and one pair of matching quotes."""
     text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
-    return text
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"" else text
+
+
+def _coerce(text: str, current: Any, owner: Any, name: str) -> Any:
+    """Return the typed value for ``owner.name = text`` or raise :class:`_Mismatch` with the expected type."""
+    value = parse_literal(text)
+    if not dataclasses.is_dataclass(current) or isinstance(current, type):
+        return _convert(value, _field_type(owner, name, current), text)
+    if value is None:
+        return None  # a config group is disabled with None
+    raise _Mismatch(
+        f"a config group ({type(current).__name__}); set its fields instead (e.g. <key>.<field>=...) or None"
+    )
 
 
 # ---- path resolution -----------------------------------------------------------------------------------------
 
 
 def _children(obj: Any) -> list[str]:
+    """The keys or field names of ``obj``, for suggestions."""
     if isinstance(obj, Mapping):
         return [str(k) for k in obj]
     fields = getattr(type(obj), "__dataclass_fields__", None)
@@ -309,6 +318,7 @@ def _children(obj: Any) -> list[str]:
 
 
 def _has(obj: Any, name: str) -> bool:
+    """Whether ``obj`` has the key or (public) field ``name``."""
     if isinstance(obj, Mapping):
         return name in obj
     fields = getattr(type(obj), "__dataclass_fields__", None)
@@ -318,10 +328,12 @@ def _has(obj: Any, name: str) -> bool:
 
 
 def _get(obj: Any, name: str) -> Any:
+    """The value of key or field ``name`` of ``obj``."""
     return obj[name] if isinstance(obj, Mapping) else getattr(obj, name)
 
 
 def _unknown(override: Override, obj: Any, name: str, where: str) -> str:
+    """The message for a key ``obj`` does not have, with close matches and the known keys."""
     known = _children(obj)
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
@@ -369,7 +381,7 @@ def check_overrides(configs: Mapping[str, Any], overrides: Sequence[Override]) -
         except _Mismatch as mismatch:
             got = parse_literal(override.text)
             problems.append(
-                f"{override.arg!r}: '{override.key}' expects {mismatch.expected}, got {type(got).__name__} {got!r}"
+                f"{override.arg!r}: '{override.key}' expects {mismatch.args[0]}, got {type(got).__name__} {got!r}"
             )
             continue
         planned.append((owner, leaf, value))

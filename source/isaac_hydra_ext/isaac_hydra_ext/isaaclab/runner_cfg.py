@@ -21,17 +21,40 @@ import os
 
 from isaaclab.utils import configclass
 
-from ..config.schema import (
-    CheckpointConfig,
-    EnvConfig,
-    ExperimentConfig,
-    LoggingConfig,
-    PPOConfig,
-    TrainConfig,
-)
+from ..config.schema import EnvConfig, PPOConfig, TrainConfig
+from ..utils.run_dirs import experiment_dir
 
 LOGGERS = ("tensorboard", "none")
 """Values of :attr:`APPORunnerCfg.logger`."""
+
+RUN_FIELDS: dict[str, str] = {
+    "seed": "experiment.seed",
+    "device": "experiment.device",
+    "max_iterations": "experiment.max_iterations",
+    "max_env_steps": "experiment.max_env_steps",
+    "max_wall_time_s": "experiment.max_wall_time_s",
+    "torch_threads": "experiment.torch_threads",
+    "experiment_name": "experiment.name",
+    "output_dir": "experiment.output_dir",
+    "save_interval": "checkpoint.every_iterations",
+    "keep_last_checkpoints": "checkpoint.keep_last",
+    "save_on_exit": "checkpoint.save_on_exit",
+    "log_interval": "logging.log_every_iterations",
+    "episode_window": "logging.episode_window",
+    "console": "logging.console",
+}
+"""Runner fields of :class:`APPORunnerCfg` (Isaac Lab's names) -> the engine's :class:`TrainConfig` key they set.
+
+The one mapping between the two vocabularies; ``tests/config/test_single_home.py`` checks every pair's type and
+default against the schema (defaults may differ only where :data:`ISAACLAB_DEFAULTS` says why)."""
+
+ISAACLAB_DEFAULTS: dict[str, str] = {
+    "seed": "Isaac Lab's rsl_rl runner configs seed 42",
+    "device": "Isaac Lab trains on the GPU (cuda:0) unless told otherwise",
+    "max_iterations": "Isaac Lab budgets runs in iterations (rsl_rl's default 1500), not env steps",
+    "max_env_steps": "with an iteration budget, no env-step budget",
+}
+"""Runner fields whose default deliberately differs from the schema's, and why."""
 
 
 @configclass
@@ -89,9 +112,13 @@ class APPORunnerCfg(PPOConfig):
     """Console progress: ``line`` (one line per log interval) or ``none``."""
 
     def run_dir(self, timestamp: str) -> str:
-        """Return the run directory for ``timestamp``: ``<output_dir>/<experiment_name>/<timestamp>[_<run_name>]``."""
+        """Return the run directory for ``timestamp``: ``<output_dir>/<experiment_name>/<timestamp>[_<run_name>]``.
+
+        The layout is :mod:`isaac_hydra_ext.utils.run_dirs`'s; the train script creates the directory with
+        :func:`~isaac_hydra_ext.utils.run_dirs.create_run_dir` (unique even for runs started in the same second).
+        """
         name = f"{timestamp}_{self.run_name}" if self.run_name else timestamp
-        return os.path.join(self.output_dir, self.experiment_name, name)
+        return os.path.join(experiment_dir(self.output_dir, self.experiment_name), name)
 
     def resume_checkpoint(self) -> str:
         """Return the checkpoint to resume from (``""`` unless :attr:`resume`).
@@ -135,7 +162,7 @@ class APPORunnerCfg(PPOConfig):
         ppo = PPOConfig(**{f.name: copy.deepcopy(getattr(self, f.name)) for f in dataclasses.fields(PPOConfig)})
         if num_envs is not None:
             ppo.envs_per_worker = int(num_envs)
-        return TrainConfig(
+        cfg = TrainConfig(
             env=EnvConfig(
                 backend="isaaclab",
                 id=task,
@@ -144,27 +171,12 @@ class APPORunnerCfg(PPOConfig):
                 clip_actions=self.clip_actions > 0,
             ),
             ppo=ppo,
-            logging=LoggingConfig(
-                tensorboard=self.logger == "tensorboard",
-                console=self.console,
-                log_every_iterations=self.log_interval,
-                episode_window=self.episode_window,
-            ),
-            checkpoint=CheckpointConfig(
-                every_iterations=self.save_interval,
-                keep_last=self.keep_last_checkpoints,
-                save_on_exit=self.save_on_exit,
-                resume=self.resume_checkpoint() if resume_path is None else resume_path,
-            ),
-            experiment=ExperimentConfig(
-                name=self.experiment_name,
-                output_dir=self.output_dir,
-                seed=self.seed,
-                max_env_steps=self.max_env_steps,
-                max_iterations=self.max_iterations,
-                max_wall_time_s=float(self.max_wall_time_s),
-                device=self.device,
-                torch_threads=self.torch_threads,
-                distributed=distributed,
-            ),
         )
+        for field_name, key in RUN_FIELDS.items():  # the Isaac Lab-named runner fields, one mapping
+            group, name = key.split(".")
+            setattr(getattr(cfg, group), name, copy.deepcopy(getattr(self, field_name)))
+        cfg.experiment.max_wall_time_s = float(cfg.experiment.max_wall_time_s)
+        cfg.experiment.distributed = distributed
+        cfg.logging.tensorboard = self.logger == "tensorboard"
+        cfg.checkpoint.resume = self.resume_checkpoint() if resume_path is None else resume_path
+        return cfg

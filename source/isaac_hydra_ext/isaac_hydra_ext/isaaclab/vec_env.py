@@ -60,6 +60,11 @@ def _log_scalars(log: Any) -> dict[str, float]:
     return out
 
 
+def isaaclab_env_kwargs(env_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`IsaacLabVecEnv` keyword arguments among ``env.kwargs``."""
+    return {k: env_kwargs[k] for k in ("clip_actions", "init_at_random_ep_len", "final_obs") if k in env_kwargs}
+
+
 class IsaacLabVecEnv:
     """:class:`~isaac_hydra_ext.envs.vec_env.VecEnv` over an Isaac Lab RL env (tensors stay on the sim device).
 

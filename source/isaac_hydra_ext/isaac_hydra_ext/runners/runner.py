@@ -1,4 +1,9 @@
-"""APPORunner: the training loop (collect -> gather -> update -> publish), logging, checkpoints, shutdown."""
+"""APPORunner: the training loop (collect -> gather -> update -> publish), logging, checkpoints, shutdown.
+
+The runner is handed everything fully built (:func:`isaac_hydra_ext.runners.builder.build_runner` composes it): an
+:class:`~isaac_hydra_ext.appo.APPO` algorithm, a :class:`~isaac_hydra_ext.sampling.Sampler`, a
+:class:`~isaac_hydra_ext.utils.run_logger.RunLogger`. It only drives the loop and decides when to stop and save.
+"""
 
 from __future__ import annotations
 
@@ -6,227 +11,111 @@ import dataclasses
 import logging
 import math
 import os
-import random
-import signal
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import torch
-
 from ..appo.algorithm import APPO, NonFiniteUpdateError
-from ..appo.models import ActorCritic
-from ..envs.vec_env import EnvSpec, VecEnv
-from ..storage.rollout_buffer import BatchGatherer, RolloutBuffer
-from ..storage.weights import SharedWeights, WeightPublisher
-from ..utils.checkpoint import (
-    MODEL_SHAPE_KEYS,
-    CheckpointError,
-    check_compatible,
-    find_latest_checkpoint,
-    load_checkpoint,
-    prune_checkpoints,
-    save_checkpoint,
-)
+from ..config.schema import TrainConfig
+from ..envs.vec_env import EnvSpec
+from ..sampling.base import Sampler
+from ..sampling.collector import EnvError, RolloutInfo
+from ..sampling.worker_pool import WorkerFailure
+from ..storage.rollout_buffer import BatchGatherer
+from ..utils.checkpoint import MODEL_SHAPE_KEYS, CheckpointError, prune_checkpoints, save_checkpoint
 from ..utils.run_logger import EpisodeWindow, RunLogger
-from .collection import InProcessCollection, ProcessCollection
-from .collector import EnvError, RolloutAccounting, RolloutInfo
-from .distributed import PeerFailure
-from .worker_pool import WorkerFailure, WorkerPool
+from .accounting import RolloutAccounting
+from .distributed import DistributedContext, PeerFailure
+from .shutdown import StopSignals
 
 log = logging.getLogger(__name__)
 
 
-def resolve_device(name: str) -> torch.device:
-    """``auto`` -> cuda when available, else cpu; anything else as given."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-def config_to_yaml(cfg) -> str:
+def config_to_yaml(cfg: TrainConfig) -> str:
     """The resolved config as YAML text."""
     from omegaconf import OmegaConf
 
     return OmegaConf.to_yaml(OmegaConf.structured(cfg))
 
 
+@dataclass
+class ResumeState:
+    """Where a resumed run continues from (read from its checkpoint by the builder)."""
+
+    path: str
+    """Absolute path of the checkpoint."""
+    iteration: int = 0
+    env_steps: int = 0
+    policy_version: int = 0
+    wall_time_s: float = 0.0
+    episode_returns: list[float] = field(default_factory=list)
+    episode_lengths: list[int] = field(default_factory=list)
+
+
 class APPORunner:
     """Runs one APPO training run in ``run_dir``.
 
     Args:
-        cfg: the run's :class:`~isaac_hydra_ext.config.TrainConfig` (already validated).
-        run_dir: where config, TensorBoard events, checkpoints and ``summary.json`` go.
-        env_spec: shapes of the env (probed by the caller).
-        inprocess_envs: envs stepped in the learner process (serial mode, or Isaac Lab with ``num_workers=0``);
-            None for the worker-process modes.
-        dist: a :class:`~isaac_hydra_ext.runners.distributed.DistributedContext` for multi-rank runs, or None.
+        cfg: The run's :class:`~isaac_hydra_ext.config.TrainConfig` (already validated).
+        run_dir: Where config, TensorBoard events, checkpoints and ``summary.json`` go.
+        spec: Shapes of the env.
+        algorithm: The APPO update, owning the model (already on the learner device, resumed if resuming).
+        sampler: Collects rollouts with the published weights; started by :meth:`train`.
+        logger: Where scalars, progress lines and the summary go.
+        signals: The run's SIGINT/SIGTERM state (also polled by the sampler while it waits).
+        resume: Counters of the checkpoint this run continues, or None.
+        dist: The multi-rank context, or None.
 
     """
 
-    def __init__(self, cfg, run_dir: str, env_spec: EnvSpec, inprocess_envs: list[VecEnv] | None = None, dist=None):
-        """Prepare the run; nothing starts until :meth:`train`."""
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        run_dir: str,
+        spec: EnvSpec,
+        algorithm: APPO,
+        sampler: Sampler,
+        logger: RunLogger,
+        signals: StopSignals,
+        resume: ResumeState | None = None,
+        dist: DistributedContext | None = None,
+    ):
+        """Take the built parts; nothing runs until :meth:`train`."""
         self.cfg = cfg
         self.run_dir = run_dir
-        self.spec = env_spec
-        self.inprocess_envs = inprocess_envs
+        self.spec = spec
+        self.alg = algorithm
+        self.model = algorithm.model
+        self.sampler = sampler
+        self.logger = logger
+        self.signals = signals
         self.dist = dist
         self.is_main = dist is None or dist.rank == 0
-        self.device = resolve_device(cfg.experiment.device) if dist is None else dist.device
-        self.stop_reason: str | None = None
-        self._signals_seen = 0
-        self._previous_handlers: dict[int, Any] = {}
-        self.iteration = 0
-        self.env_steps = 0
-        self.version_offset = 0
-        self.wall_time_before = 0.0
-        self.resumed_from: str | None = None
-        self.model: ActorCritic | None = None
-        self.collection = None
-        self.logger: RunLogger | None = None
-
-    # ---- signals -------------------------------------------------------------------------------------
-    def _on_signal(self, signum, _frame) -> None:
-        self._signals_seen += 1
-        self.stop_reason = signal.Signals(signum).name
-        if self._signals_seen > 1 and signum == signal.SIGINT:
-            raise KeyboardInterrupt  # a second Ctrl-C interrupts whatever is running; cleanup still runs
-        log.warning("%s received: finishing the current step, saving and stopping", self.stop_reason)
-
-    def _install_signal_handlers(self) -> None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                self._previous_handlers[sig] = signal.signal(sig, self._on_signal)
-            except ValueError:  # not the main thread
-                pass
-
-    def _restore_signal_handlers(self) -> None:
-        for sig, handler in self._previous_handlers.items():
-            signal.signal(sig, handler)
-        self._previous_handlers.clear()
-
-    def stop_requested(self) -> bool:
-        """True once SIGINT/SIGTERM arrived."""
-        return self.stop_reason is not None
-
-    # ---- setup ---------------------------------------------------------------------------------------
-    @property
-    def seed(self) -> int:
-        """The base seed of this rank: ``experiment.seed + 100003 * rank``."""
-        return self.cfg.experiment.seed + (0 if self.dist is None else 100003 * self.dist.rank)
-
-    def _seed_everything(self) -> None:
-        seed = self.seed
-        random.seed(seed)
-        np.random.seed(seed % 2**32)
-        torch.manual_seed(seed)
-
-    def _torch_threads(self) -> int:
-        if self.cfg.experiment.torch_threads > 0:
-            return self.cfg.experiment.torch_threads
-        cores = available_cores()
-        if self.cfg.ppo.mode in ("async", "sync") and self.inprocess_envs is None:
-            return max(1, min(4, cores - self.cfg.ppo.num_workers))
-        return max(1, cores)
-
-    def _resume_path(self) -> str | None:
-        resume = self.cfg.checkpoint.resume
-        if not resume:
-            return None
-        if resume == "latest":
-            experiment_dir = os.path.join(self.cfg.experiment.output_dir, self.cfg.experiment.name)
-            path = find_latest_checkpoint(experiment_dir, exclude_dir=self.run_dir)
-            if path is None:
-                raise CheckpointError(f"checkpoint.resume=latest: no model_<iteration>.pt under {experiment_dir}")
-            return path
-        return resume
-
-    def _setup(self) -> None:
-        cfg, ppo = self.cfg, self.cfg.ppo
-        self._seed_everything()
-        torch.set_num_threads(self._torch_threads())
-        spec = self.spec
-        self.model = ActorCritic(spec.obs_dim, spec.act_dim, spec.critic_obs_dim, ppo)
-        grad_sync = self.dist.grad_sync if self.dist is not None else None
-        self.alg = APPO(self.model, ppo, self.device, grad_sync=grad_sync)
-        self.window = EpisodeWindow(cfg.logging.episode_window)
+        resume = resume or ResumeState(path="")
+        self.resumed_from = resume.path or None
+        self.iteration = resume.iteration
+        self.env_steps = resume.env_steps
+        self.env_steps_at_start = resume.env_steps
+        self.version_offset = resume.policy_version
+        self.wall_time_before = resume.wall_time_s
+        self.window = EpisodeWindow(cfg.logging.episode_window, resume.episode_returns, resume.episode_lengths)
         self.accounting = RolloutAccounting()  # cumulative rollout/sample counts for summary.json (this session)
+        self.gatherer = BatchGatherer(sampler.buffer, sampler.rollouts_per_iteration, algorithm.device)
+        self.started = time.time()
+        self.last_checkpoint: str | None = None
+        self.last_stats: dict[str, float] = {}
+        self.distributed_report: dict[str, Any] | None = None
 
-        resume_path = self._resume_path()
-        if resume_path is not None:
-            state = load_checkpoint(resume_path, map_location=self.device)
-            check_compatible(resume_path, state, dataclasses.asdict(spec), self._model_cfg())
-            self.model.load_state_dict(state["model"])
-            if "optimizer" in state:
-                self.alg.load_state_dict(state)
-            self.iteration = int(state["iteration"])
-            self.env_steps = int(state["env_steps"])
-            self.version_offset = int(state.get("policy_version", 0))
-            self.wall_time_before = float(state.get("wall_time_s", 0.0))
-            self.window = EpisodeWindow(
-                cfg.logging.episode_window,
-                list(state.get("episode_returns", [])),
-                list(state.get("episode_lengths", [])),
-            )
-            self.resumed_from = os.path.abspath(resume_path)
-            log.info("resumed from %s (iteration %d, %d env steps)", resume_path, self.iteration, self.env_steps)
-        self._env_steps_at_start = self.env_steps
-        if self.dist is not None:
-            self.dist.broadcast_model(self.model)
-
-        self.logger = RunLogger(self.run_dir, cfg.logging.tensorboard, cfg.logging.console, enabled=self.is_main)
-        if self.is_main:
-            with open(os.path.join(self.run_dir, "config.yaml"), "w") as f:
-                f.write(config_to_yaml(cfg))
-
-        if self.inprocess_envs is None:
-            W, K = ppo.num_workers, ppo.slots_per_worker
-            self.buffer = RolloutBuffer.allocate(
-                W * K, ppo.steps_per_env, ppo.envs_per_worker, spec.obs_dim, spec.act_dim, spec.critic_obs_dim,
-                shared=True,
-            )
-            self.weights = SharedWeights.for_module(self.model.policy, shared=True)
-            self.publisher = WeightPublisher(self.model.policy, self.weights)
-            self.publisher.publish()  # version 1: the initial weights
-            # Ranks of a distributed job seed their workers differently; they finish an iteration before stopping
-            # (every rank must take part in the same collectives), so their pools are not interrupted mid-wait.
-            pool_cfg = dataclasses.replace(cfg, experiment=dataclasses.replace(cfg.experiment, seed=self.seed))
-            interrupt = self.stop_requested if self.dist is None else (lambda: False)
-            pool = WorkerPool(pool_cfg, spec.obs_dim, spec.act_dim, self.buffer, self.weights, interrupt)
-            self.collection = ProcessCollection(pool)
-        else:
-            envs = self.inprocess_envs
-            K = ppo.slots_per_worker
-            env_device = envs[0].device
-            on_learner = env_device.type != "cpu" or ppo.num_workers == 0
-            self.buffer = RolloutBuffer.allocate(
-                len(envs) * K, ppo.steps_per_env, envs[0].num_envs, spec.obs_dim, spec.act_dim, spec.critic_obs_dim,
-                shared=False, device=env_device,
-            )
-            self.weights = SharedWeights.for_module(self.model.policy, shared=False)
-            self.publisher = WeightPublisher(self.model.policy, self.weights)
-            self.publisher.publish()
-            self.collection = InProcessCollection(
-                envs, self.buffer, K, self.seed, spec.obs_dim, spec.act_dim, ppo, cfg.env.clip_actions,
-                weights=None if on_learner else self.weights,
-                learner_policy=self.model.policy if on_learner else None,
-                version=lambda: self.publisher.version,
-            )
-
-        self.gatherer = BatchGatherer(self.buffer, self._rollouts_per_iteration(), self.device)
-
-    def _model_cfg(self) -> dict[str, Any]:
-        return {k: getattr(self.cfg.ppo, k) for k in MODEL_SHAPE_KEYS}
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the run stops (a signal's name or a budget), None while it runs."""
+        return self.signals.reason
 
     # ---- checkpoints ---------------------------------------------------------------------------------
+    def model_shape(self) -> dict[str, Any]:
+        """The config fields that define the network's shape (stored in checkpoints, checked on resume)."""
+        return {k: getattr(self.cfg.ppo, k) for k in MODEL_SHAPE_KEYS}
+
     def checkpoint_state(self) -> dict[str, Any]:
         """Everything needed to resume or replay (see :mod:`isaac_hydra_ext.utils.checkpoint`)."""
         return {
@@ -234,10 +123,11 @@ class APPORunner:
             **self.alg.state_dict(),
             "iteration": self.iteration,
             "env_steps": self.env_steps,
-            "policy_version": self.version_offset + self.publisher.version,
+            "policy_version": self.version_offset + self.sampler.policy_version,
             "wall_time_s": self.wall_time_before + (time.time() - self.started),
             "env_spec": dataclasses.asdict(self.spec),
-            "model_cfg": self._model_cfg(),
+            "env_id": self.cfg.env.id,
+            "model_cfg": self.model_shape(),
             "config_yaml": config_to_yaml(self.cfg),
             "episode_returns": list(self.window.returns),
             "episode_lengths": [int(x) for x in self.window.lengths],
@@ -245,7 +135,7 @@ class APPORunner:
 
     def save(self, periodic: bool = True) -> str | None:
         """Write ``model_<iteration>.pt`` (main rank only); return its path."""
-        if not self.is_main or self.model is None:
+        if not self.is_main:
             return None
         path = os.path.join(self.run_dir, f"model_{self.iteration}.pt")
         save_checkpoint(path, self.checkpoint_state())
@@ -262,88 +152,95 @@ class APPORunner:
             return local
         agreed = self.dist.any_true(local)
         if agreed and not local:
-            self.stop_reason = self.stop_reason or "another rank stopped"
+            self.signals.request("another rank stopped")
         return agreed
 
     def _done_locally(self) -> bool:
         exp = self.cfg.experiment
         if exp.max_env_steps > 0 and self.env_steps >= exp.max_env_steps:
-            self.stop_reason = self.stop_reason or "max_env_steps"
+            self.signals.request("max_env_steps")
             return True
         if exp.max_iterations > 0 and self.iteration >= exp.max_iterations:
-            self.stop_reason = self.stop_reason or "max_iterations"
+            self.signals.request("max_iterations")
             return True
         if exp.max_wall_time_s > 0 and time.time() - self.started >= exp.max_wall_time_s:
-            self.stop_reason = self.stop_reason or "max_wall_time_s"
+            self.signals.request("max_wall_time_s")
             return True
-        return self.stop_requested()
-
-    def _rollouts_per_iteration(self) -> int:
-        ppo = self.cfg.ppo
-        if ppo.rollouts_per_iteration > 0:
-            return ppo.rollouts_per_iteration
-        return len(self.inprocess_envs) if self.inprocess_envs is not None else ppo.num_workers
+        return self.signals.requested()
 
     def train(self) -> dict[str, Any]:
-        """Train until a budget is reached or a signal arrives; always stops workers and saves a checkpoint.
+        """Train until a budget is reached or a signal arrives; always stops the sampler and saves a checkpoint.
 
         Returns the final summary (also written to ``summary.json``). ``status`` is ``finished``,
         ``interrupted`` (SIGINT/SIGTERM) or ``failed`` (with ``error``).
         """
         self.started = time.time()
-        self.last_checkpoint = None
         status, error = "running", None
-        self._install_signal_handlers()
+        self.signals.install()
         try:
-            self._setup()
             if not self._done():
-                self.collection.start()
+                self.sampler.start()
+                self.signals.arm()
                 self._loop()
+                self.signals.disarm()
             if self.dist is not None:
                 self._check_ranks_in_sync()
             status = "interrupted" if self.stop_reason in ("SIGINT", "SIGTERM") else "finished"
         except KeyboardInterrupt:
-            status, self.stop_reason = "interrupted", "SIGINT"
+            status = "interrupted"
+            self.signals.request("SIGINT")
         except (WorkerFailure, NonFiniteUpdateError, EnvError, CheckpointError, PeerFailure) as exc:
             status, error = "failed", str(exc)
         except Exception as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            if self.collection is not None:
-                self.collection.stop()
-            if self.model is not None and self.cfg.checkpoint.save_on_exit and hasattr(self, "publisher"):
-                try:
-                    self.save(periodic=False)
-                except CheckpointError as exc:
-                    log.error("%s", exc)
-                    error = error or str(exc)
-            summary = self._summary(status, error)
-            if self.logger is not None:
-                self.logger.summary(summary)
-                self.logger.close()
-            self._restore_signal_handlers()
+            self.signals.disarm()
+            summary = self._finish(status, error)
+        return summary
+
+    def _finish(self, status: str, error: str | None) -> dict[str, Any]:
+        """Stop the sampler, write the final checkpoint and the summary; no signal can interrupt this."""
+        try:
+            self.sampler.stop()
+        except Exception as exc:  # a failed stop must not cost the checkpoint
+            log.error("stopping the sampler failed: %s", exc)
+        if self.cfg.checkpoint.save_on_exit:
+            try:
+                self.save(periodic=False)
+            except CheckpointError as exc:
+                log.error("%s", exc)
+                error = error or str(exc)
+                status = "failed" if status == "finished" else status
+        summary = self._summary(status, error)
+        try:
+            self.logger.summary(summary)
+        except OSError as exc:
+            log.error("could not write summary.json in %s: %s", self.run_dir, exc)
+            summary["summary_write_error"] = str(exc)
+        self.logger.close()
+        self.signals.restore()
         return summary
 
     def _loop(self) -> None:
-        per_iteration = self._rollouts_per_iteration()
+        per_iteration = self.sampler.rollouts_per_iteration
         last_log_time, last_log_steps = time.time(), self.env_steps
         while not self._done():
             t0 = time.time()
-            rollouts = self.collection.next_rollouts(per_iteration)
+            rollouts = self.sampler.next_rollouts(per_iteration)
             if rollouts is None:
                 break
             rollouts.sort(key=lambda r: r.slot)  # deterministic concatenation order
             slots = [r.slot for r in rollouts]
             t1 = time.time()
             batch = self.gatherer.gather(slots)
-            self.collection.release(slots)
-            learner_version = self.publisher.version
+            self.sampler.release(slots)
+            learner_version = self.sampler.policy_version
             self.accounting.rollouts_not_trained += len(rollouts)  # until the update below succeeds
             stats = self.alg.update(batch, learner_version)
             self.accounting.rollouts_not_trained -= len(rollouts)
             self.accounting.trained(rollouts, stats)
-            self.publisher.publish()
+            self.sampler.publish()
             t2 = time.time()
             self.iteration += 1
             new_steps = sum(r.env_steps for r in rollouts)
@@ -365,6 +262,7 @@ class APPORunner:
 
     def _check_ranks_in_sync(self) -> None:
         """Compare a checksum of every rank's parameters (checked, not assumed); recorded in summary.json."""
+        assert self.dist is not None
         checksums = self.dist.gather_floats(self.dist.parameter_checksum(self.model))
         pids = self.dist.gather_floats([float(os.getpid())])
         self.distributed_report = {
@@ -386,7 +284,8 @@ class APPORunner:
             for k, v in r.timers.items():
                 timers[k] = timers.get(k, 0.0) + v
         worker_total = sum(timers.values()) or 1.0
-        scalars = {f"{k}": v for k, v in stats.items()}
+        sampler = self.sampler.stats()
+        scalars = dict(stats)
         scalars.update({k: sum(v) / len(v) for k, v in env_log.items()})
         scalars.update({
             "train/mean_return": self.window.mean_return,
@@ -396,8 +295,8 @@ class APPORunner:
             "perf/env_steps_per_s": sps,
             "perf/learner_wait_s": wait_s,
             "perf/learn_s": learn_s,
-            "perf/buffer_occupancy": self.collection.occupancy,
-            "workers/restarts": float(self.collection.restarts),
+            "perf/buffer_occupancy": sampler.occupancy,
+            "workers/restarts": float(sampler.restarts),
         })
         for k, v in timers.items():
             scalars[f"perf/worker_{k}_fraction"] = v / worker_total
@@ -407,13 +306,14 @@ class APPORunner:
             f"return {self.window.mean_return:9.2f} | len {self.window.mean_length:7.1f} | "
             f"kl {stats['policy/approx_kl']:.4f} | lr {stats['policy/learning_rate']:.1e} | "
             f"lag {stats['lag/mean']:.2f}/{stats['lag/max']:.0f} | wait {wait_s:5.2f}s learn {learn_s:5.2f}s"
-            + (f" | restarts {self.collection.restarts}" if self.collection.restarts else "")
+            + (f" | restarts {sampler.restarts}" if sampler.restarts else "")
         )
         self.last_stats = scalars
 
     def _summary(self, status: str, error: str | None) -> dict[str, Any]:
-        elapsed = time.time() - getattr(self, "started", time.time())
-        summary = {
+        elapsed = time.time() - self.started
+        sampler = self.sampler.stats()
+        summary: dict[str, Any] = {
             "status": status,
             "stop_reason": self.stop_reason,
             "error": error,
@@ -421,32 +321,27 @@ class APPORunner:
             "env_steps": self.env_steps,
             "wall_time_s": round(self.wall_time_before + elapsed, 3),
             "session_wall_time_s": round(elapsed, 3),
-            "mean_return": _finite_or_none(self.window.mean_return) if hasattr(self, "window") else None,
-            "mean_episode_length": _finite_or_none(self.window.mean_length) if hasattr(self, "window") else None,
-            "episodes": self.window.total_episodes if hasattr(self, "window") else 0,
-            "env_steps_per_s": round(self.env_steps_this_session / elapsed, 1) if elapsed > 0 else 0.0,
-            "policy_version": self.version_offset + (self.publisher.version if hasattr(self, "publisher") else 0),
-            "worker_restarts": self.collection.restarts if self.collection is not None else 0,
-            "worker_pids": self.collection.pids if self.collection is not None else [],
+            "mean_return": _finite_or_none(self.window.mean_return),
+            "mean_episode_length": _finite_or_none(self.window.mean_length),
+            "episodes": self.window.total_episodes,
+            "env_steps_per_s": round((self.env_steps - self.env_steps_at_start) / elapsed, 1) if elapsed > 0 else 0.0,
+            "policy_version": self.version_offset + self.sampler.policy_version,
+            "sampler": self.sampler.description,
+            "mode": self.sampler.mode,
+            "worker_restarts": sampler.restarts,
+            "worker_pids": sampler.pids,
             "resumed_from": self.resumed_from,
-            "last_checkpoint": getattr(self, "last_checkpoint", None),
+            "last_checkpoint": self.last_checkpoint,
             "run_dir": os.path.abspath(self.run_dir),
+            "accounting": self.accounting.as_dict(sampler),
         }
-        if hasattr(self, "accounting"):
-            summary["accounting"] = self.accounting.as_dict(self.collection)
         if self.dist is not None:
-            summary["distributed"] = getattr(self, "distributed_report", None) or {
-                "world_size": self.dist.world_size, "rank": self.dist.rank}
-        stats = getattr(self, "last_stats", None)
-        if stats:
-            summary["last"] = {k: _finite_or_none(v) for k, v in stats.items()}
+            summary["distributed"] = self.distributed_report or {"world_size": self.dist.world_size,
+                                                                 "rank": self.dist.rank}
+        if self.last_stats:
+            summary["last"] = {k: _finite_or_none(v) for k, v in self.last_stats.items()}
         return summary
 
-    @property
-    def env_steps_this_session(self) -> int:
-        """Env steps collected since this process started (excludes resumed steps)."""
-        return self.env_steps - getattr(self, "_env_steps_at_start", 0)
 
-
-def _finite_or_none(x: float) -> float | None:
+def _finite_or_none(x: float | None) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None

@@ -12,16 +12,21 @@ code can run on load):
 ``model_cfg``      dict: the PPOConfig fields that define the network shape
 ``config_yaml``    the run's resolved config as YAML text
 ``episode_returns``, ``episode_lengths``  the recent-episode window, so a resumed curve continues
+
+:func:`load_checkpoint` checks the format keys *and* the types of the values above, so a crafted or damaged file
+is refused with one line instead of failing later; :func:`check_state_matches_model` compares the tensor shapes of
+the stored ``model`` with a module before ``load_state_dict``. Finding checkpoints (``latest``, run directories)
+belongs to :mod:`isaac_hydra_ext.utils.run_dirs`.
 """
 
 from __future__ import annotations
 
-import glob
 import os
 import pickle
 import re
 import tempfile
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -29,7 +34,8 @@ import torch
 FORMAT = "isaac_hydra_ext.appo"
 FORMAT_VERSION = 1
 MODEL_SHAPE_KEYS = ("actor_hidden_dims", "critic_hidden_dims", "activation", "obs_normalization")
-_CHECKPOINT_RE = re.compile(r"model_(\d+)\.pt$")
+_CHECKPOINT_RE = re.compile(r"model_(\d+)\.pt")
+"""A checkpoint's file name, matched against the whole base name (so ``.tmp_*.pt`` and ``old_model_3.pt`` are not)."""
 
 
 class CheckpointError(RuntimeError):
@@ -99,13 +105,96 @@ def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> dict
     missing = [k for k in ("model", "iteration", "env_steps", "env_spec", "model_cfg") if k not in state]
     if missing:
         raise CheckpointError(f"checkpoint {path} lacks the keys {missing}")
+    problems = payload_problems(state)
+    if problems:
+        raise CheckpointError(f"checkpoint {path} has malformed contents: {'; '.join(problems)}")
     return state
+
+
+def _is_count(value: Any, minimum: int) -> bool:
+    """Whether ``value`` is a Python int (not a bool) of at least ``minimum``."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _describe(value: Any) -> str:
+    """A short description of a bad value for an error line: its repr if short, else its type."""
+    text = repr(value)
+    return text if len(text) <= 40 else type(value).__name__
+
+
+def payload_problems(state: Mapping[str, Any]) -> list[str]:
+    """Return what is wrong with the values of a checkpoint payload (empty list: nothing).
+
+    Checked: ``model`` is a dict of string keys to tensors; ``iteration`` and ``env_steps`` are ints >= 0;
+    ``env_spec`` is a dict whose ``obs_dim`` and ``act_dim`` are ints >= 1 (and ``critic_obs_dim``, when present,
+    an int >= 0); ``model_cfg`` is a dict. A missing key is reported as a problem too.
+    """
+    problems: list[str] = []
+    model = state.get("model")
+    if not isinstance(model, Mapping):
+        problems.append(f"model is a {type(model).__name__}, expected a dict of tensors")
+    else:
+        bad_key = next((k for k in model if not isinstance(k, str)), None)
+        bad_value = next((k for k, v in model.items() if not isinstance(v, torch.Tensor)), None)
+        if bad_key is not None:
+            problems.append(f"model has the key {bad_key!r} ({type(bad_key).__name__}), expected str keys")
+        elif bad_value is not None:
+            problems.append(f"model[{bad_value!r}] is a {type(model[bad_value]).__name__}, expected a tensor")
+    for key in ("iteration", "env_steps"):
+        if not _is_count(state.get(key), 0):
+            problems.append(f"{key} is {_describe(state.get(key))}, expected an int >= 0")
+    spec = state.get("env_spec")
+    if not isinstance(spec, Mapping):
+        problems.append(f"env_spec is a {type(spec).__name__}, expected a dict")
+    else:
+        required = [("obs_dim", 1), ("act_dim", 1)]
+        optional = [("critic_obs_dim", 0)] if "critic_obs_dim" in spec else []
+        for key, minimum in required + optional:
+            if not _is_count(spec.get(key), minimum):
+                problems.append(f"env_spec.{key} is {_describe(spec.get(key))}, expected an int >= {minimum}")
+    if not isinstance(state.get("model_cfg"), Mapping):
+        problems.append(f"model_cfg is a {type(state.get('model_cfg')).__name__}, expected a dict")
+    return problems
+
+
+def check_state_matches_model(
+    path: str, state_dict: Mapping[str, Any], model: torch.nn.Module | Mapping[str, torch.Tensor]
+) -> None:
+    """Refuse a stored ``model`` state dict whose keys or tensor shapes differ from ``model``'s, in one line.
+
+    ``model`` is the module to load into (or its state dict). The message names the first differing key, in the
+    module's order, with both shapes, and how many other keys differ; call this before ``load_state_dict`` so a
+    mismatch is a :class:`CheckpointError` instead of torch's multi-line ``RuntimeError``.
+    """
+    expected = model.state_dict() if isinstance(model, torch.nn.Module) else model
+    diffs: list[str] = []
+    for key, tensor in expected.items():
+        if key not in state_dict:
+            diffs.append(f"{key}: missing in the checkpoint, this model {list(tensor.shape)}")
+            continue
+        stored = state_dict[key]
+        if not isinstance(stored, torch.Tensor):
+            diffs.append(f"{key}: checkpoint has a {type(stored).__name__}, this model a tensor {list(tensor.shape)}")
+        elif stored.shape != tensor.shape:
+            diffs.append(f"{key}: checkpoint {list(stored.shape)}, this model {list(tensor.shape)}")
+    for key in state_dict:
+        if key not in expected:
+            stored = state_dict[key]
+            shape = list(stored.shape) if isinstance(stored, torch.Tensor) else type(stored).__name__
+            diffs.append(f"{key}: checkpoint {shape}, not in this model")
+    if diffs:
+        more = f" (and {len(diffs) - 1} more)" if len(diffs) > 1 else ""
+        raise CheckpointError(f"checkpoint {path} does not fit this model: {diffs[0]}{more}")
 
 
 def _unpickling_detail(exc: Exception) -> str:
     """Return the informative line of torch's weights-only refusal (not its advice to use weights_only=False)."""
-    boilerplate = ("Weights only load failed", "Please file an issue", "Check the documentation",
-                   "WeightsUnpickler error")
+    boilerplate = (
+        "Weights only load failed",
+        "Please file an issue",
+        "Check the documentation",
+        "WeightsUnpickler error",
+    )
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
     useful = [ln for ln in lines if not ln.startswith(boilerplate)]
     return (useful or lines or [type(exc).__name__])[0]
@@ -131,36 +220,21 @@ def list_or_value(x: Any) -> Any:
 
 def checkpoint_iteration(path: str) -> int:
     """Iteration number in a ``model_<iteration>.pt`` file name (-1 if it has none)."""
-    m = _CHECKPOINT_RE.search(os.path.basename(path))
+    m = _CHECKPOINT_RE.fullmatch(os.path.basename(path))
     return int(m.group(1)) if m else -1
 
 
 def list_checkpoints(run_dir: str) -> list[str]:
-    """``model_<it>.pt`` files of a run directory, by iteration."""
-    files = [p for p in glob.glob(os.path.join(run_dir, "model_*.pt")) if checkpoint_iteration(p) >= 0]
-    return sorted(files, key=checkpoint_iteration)
+    """``model_<it>.pt`` files directly in ``run_dir``, by iteration (empty if it is missing or not a directory).
 
-
-def find_latest_checkpoint(experiment_dir: str, exclude_dir: str | None = None) -> str | None:
-    """Newest checkpoint under ``<output_dir>/<name>/``: the newest run directory that has one, its last iteration.
-
-    Run directories are named by timestamp, so their names sort by age (Isaac Lab's ``get_checkpoint_path``
-    rule). Multirun sub-directories are searched too.
+    The directory is listed, not globbed, so names with glob metacharacters (``exp_[64,64]``, ``*``, ``?``) work.
     """
-    if not os.path.isdir(experiment_dir):
-        return None
-    candidates = []
-    for root, _dirs, files in os.walk(experiment_dir):
-        if exclude_dir and os.path.abspath(root) == os.path.abspath(exclude_dir):
-            continue
-        if any(_CHECKPOINT_RE.search(f) for f in files):
-            candidates.append(root)
-    for run_dir in sorted(candidates, key=lambda d: (os.path.relpath(d, experiment_dir), os.path.getmtime(d)),
-                          reverse=True):
-        checkpoints = list_checkpoints(run_dir)
-        if checkpoints:
-            return checkpoints[-1]
-    return None
+    try:
+        with os.scandir(run_dir) as entries:
+            files = [e.path for e in entries if checkpoint_iteration(e.name) >= 0 and e.is_file()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(files, key=checkpoint_iteration)
 
 
 def prune_checkpoints(run_dir: str, keep_last: int) -> None:

@@ -16,7 +16,7 @@ from .cfg import Go1VelocityTaskCfg, play_cfg
 from .env import Go1VelocityEnv, Go1VelocityPlayEnv
 from .model import build_go1_spec, compile_go1, load_external_spec, write_go1_mjcf
 from .render import Go1Renderer, Mp4Writer, RenderingUnavailableError, record_video
-from .robot import FOOT_NAMES, GO1, POLICY_JOINT_NAMES, Go1Params
+from ...assets.go1 import FOOT_NAMES, GO1, POLICY_JOINT_NAMES, Go1Params
 
 __all__ = [
     "FOOT_NAMES",

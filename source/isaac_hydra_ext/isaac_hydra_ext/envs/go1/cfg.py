@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
-from .robot import GO1, Go1Params
+from ...assets.go1 import GO1, Go1Params
 
 
 @dataclass

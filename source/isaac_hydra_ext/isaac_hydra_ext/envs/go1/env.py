@@ -32,7 +32,7 @@ from .contact import AirTimeTracker, force_index, force_norms
 from .model import compile_go1, go1_layout
 from .observations import OBS_DIM, add_noise, noise_scale, policy_obs
 from .rewards import REWARD_TERMS, RewardInputs, active_terms, soft_limits
-from .robot import POLICY_JOINT_NAMES
+from ...assets.go1 import POLICY_JOINT_NAMES
 from .rotations import heading, quat_from_euler_xyz, quat_to_rotmat
 from .sim import BatchedSim
 from .state import RobotState, robot_state
@@ -43,7 +43,7 @@ _CONSTRUCTOR_ARGS = ("num_envs", "max_episode_steps", "render_mode", "cfg")
 class Go1VelocityEnv(VectorEnv):
     """B Unitree Go1 robots tracking base-velocity commands on flat ground (Isaac Lab Go1 flat, on MuJoCo).
 
-    Observation (B, 48) float32, action (B, 12) float32, both in :data:`~.robot.POLICY_JOINT_NAMES` order;
+    Observation (B, 48) float32, action (B, 12) float32, both in :data:`~isaac_hydra_ext.assets.go1.POLICY_JOINT_NAMES` order;
     see docs/go1_task.md for the layout, the terms and the differences from Isaac Lab.
     """
 

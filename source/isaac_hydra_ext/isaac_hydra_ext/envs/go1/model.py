@@ -9,7 +9,7 @@ Names follow Unitree: bodies ``trunk``, ``FL_hip``, ``FL_thigh``, ``FL_calf`` ..
 each foot is a sphere geom **and** a site named ``FL_foot`` ... inside the calf body (the foot mass is merged
 into the calf as in Menagerie; Isaac Lab's USD keeps a separate welded ``FL_foot`` body, which in MuJoCo
 would only add cost). Actuators are named like their joints and are ordered as the policy's joints
-(:data:`~.robot.POLICY_JOINT_NAMES`), so ``ctrl`` is the PD target vector in policy order.
+(:data:`~isaac_hydra_ext.assets.go1.POLICY_JOINT_NAMES`), so ``ctrl`` is the PD target vector in policy order.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import mujoco
 import numpy as np
 
 from .cfg import SimCfg
-from .robot import FOOT_NAMES, GO1, JOINT_TYPES, LEGS, POLICY_JOINT_NAMES, Go1Params, Inertial
+from ...assets.go1 import FOOT_NAMES, GO1, JOINT_TYPES, LEGS, POLICY_JOINT_NAMES, Go1Params, Inertial
 
 BODY_NAMES: tuple[str, ...] = ("trunk",) + tuple(f"{leg}_{kind}" for leg in LEGS for kind in JOINT_TYPES)
 """Robot bodies that must exist (trunk and 12 leg links)."""

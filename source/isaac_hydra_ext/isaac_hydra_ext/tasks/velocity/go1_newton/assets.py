@@ -35,7 +35,7 @@ from isaaclab.terrains import TerrainImporter
 from isaaclab.utils import configclass
 from isaaclab_newton.sim.schemas import NewtonArticulationCfg
 
-from isaac_hydra_ext.envs.go1.robot import FOOT_NAMES, GO1, JOINT_TYPES, LEGS, Go1Params
+from isaac_hydra_ext.assets.go1 import FOOT_NAMES, GO1, JOINT_TYPES, LEGS, Go1Params
 
 try:  # registers the importer's USD schemas (PhysxJointAPI, mjcPhysics): must happen before the first stage exists
     import isaacsim.asset.importer.utils  # noqa: F401

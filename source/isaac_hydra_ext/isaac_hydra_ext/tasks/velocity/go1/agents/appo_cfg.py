@@ -5,7 +5,8 @@ epochs, rollout length 24 and 4 minibatches, no observation normalisation) so th
 task differ by the algorithm, not by tuning. Collection is in-process (``num_workers=0``): the Isaac Lab env is
 already a GPU-vectorised batch of ``env.scene.num_envs`` robots, which :meth:`APPORunnerCfg.to_train_config` takes
 as B (``envs_per_worker``). The samples of an iteration are split into 4 minibatches (``num_minibatches``, as
-rsl_rl's ``num_mini_batches``), so any ``--num_envs`` works.
+rsl_rl's ``num_mini_batches``), so any ``--num_envs`` works. Only what differs from the schema's defaults
+(:class:`~isaac_hydra_ext.config.schema.PPOConfig`, :class:`APPORunnerCfg`) is set here.
 """
 
 from isaac_hydra_ext.isaaclab.go1 import configclass
@@ -17,26 +18,13 @@ class SberGo1RoughAPPORunnerCfg(APPORunnerCfg):
     """APPO on ``Isaac-Velocity-Sber-Unitree-Go1-v0`` (rough terrain, 235 observations, 12 actions)."""
 
     experiment_name = "sber_go1_rough"
-    max_iterations = 1500
-    save_interval = 50
     num_workers = 0
     envs_per_worker = 4096
     steps_per_env = 24
     num_minibatches = 4
-    update_epochs = 5
-    learning_rate = 1.0e-3
-    schedule = "adaptive"
-    desired_kl = 0.01
-    gamma = 0.99
-    lam = 0.95
-    clip_param = 0.2
-    value_loss_coef = 1.0
     entropy_coef = 0.01
-    max_grad_norm = 1.0
     actor_hidden_dims = [512, 256, 128]
     critic_hidden_dims = [512, 256, 128]
-    activation = "elu"
-    init_std = 1.0
     obs_normalization = False
 
 

@@ -2,13 +2,10 @@
 
 The numbers are those of the Sber Go1 APPO configs
 (:mod:`isaac_hydra_ext.tasks.velocity.go1.agents.appo_cfg`: Isaac Lab's rsl_rl Go1 numbers, 4096 envs x 24 steps,
-4 minibatches, 5 epochs, adaptive learning rate; [128, 128, 128] networks flat, [512, 256, 128] rough); three
+4 minibatches, 5 epochs, adaptive learning rate; [128, 128, 128] networks flat, [512, 256, 128] rough); two
 things differ:
 
 * the experiment names (runs on Newton and on Isaac Sim PhysX are kept apart);
-* the minibatches are given by count (``num_minibatches = 4``, rsl_rl's ``num_mini_batches``) instead of by size,
-  so that the same config trains with any ``--num_envs`` (4096 envs: minibatches of 24576 samples as before; 16 envs
-  on a CPU: 96);
 * ``torch_threads = 1``: the learner's updates of these small networks take about 0.1 s on one thread, and
   torch's other intra-op threads only compete with Newton's CPU stepping and with other processes for the cores
   (measured on a busy 2-core machine, ``--device cpu --num_envs 16``: 29 env steps/s and 7.4 s per update with one
@@ -25,7 +22,6 @@ class SberGo1NewtonFlatAPPORunnerCfg(SberGo1FlatAPPORunnerCfg):
     """APPO on ``Isaac-Velocity-Sber-Flat-Unitree-Go1-Newton-v0`` (flat ground, 48 observations, 12 actions)."""
 
     experiment_name = "sber_go1_newton_flat"
-    num_minibatches = 4
     torch_threads = 1
 
 
@@ -34,5 +30,4 @@ class SberGo1NewtonRoughAPPORunnerCfg(SberGo1RoughAPPORunnerCfg):
     """APPO on ``Isaac-Velocity-Sber-Unitree-Go1-Newton-v0`` (rough terrain, 235 observations, 12 actions)."""
 
     experiment_name = "sber_go1_newton_rough"
-    num_minibatches = 4
     torch_threads = 1

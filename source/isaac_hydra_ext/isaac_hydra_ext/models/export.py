@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .appo.models import GaussianPolicy, build_policy
-from .config.schema import PPOConfig
-from .utils.checkpoint import load_checkpoint
+from ..config.schema import ModelConfig
+from ..utils.checkpoint import load_checkpoint
+from .actor_critic import GaussianPolicy, build_policy
 
 
 class DeterministicPolicy(nn.Module):
@@ -51,7 +51,7 @@ def load_policy(checkpoint: str, device: str | torch.device = "cpu") -> LoadedPo
     """Rebuild the Gaussian policy stored in an APPO checkpoint (``weights_only`` load; clear errors)."""
     state = load_checkpoint(checkpoint, map_location=device)
     spec, shape = state["env_spec"], state["model_cfg"]
-    cfg = PPOConfig(**{k: v for k, v in shape.items() if k in PPOConfig.__dataclass_fields__})
+    cfg = ModelConfig(**{k: v for k, v in shape.items() if k in ModelConfig.__dataclass_fields__})
     policy = build_policy(int(spec["obs_dim"]), int(spec["act_dim"]), cfg)
     prefix = "policy."
     policy_state = {k[len(prefix):]: v for k, v in state["model"].items() if k.startswith(prefix)}

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ..config.schema import ACTIVATIONS, ModelConfig
 from .normalizer import RunningNormalizer
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -19,6 +20,7 @@ _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "silu": nn.SiLU,
     "leaky_relu": nn.LeakyReLU,
 }
+assert tuple(_ACTIVATIONS) == ACTIVATIONS, "config.schema.ACTIVATIONS names the activations the models build"
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -156,8 +158,8 @@ class ValueFunction(nn.Module):
 class ActorCritic(nn.Module):
     """The learner's model: ``policy`` (published to workers) and ``critic`` (learner only)."""
 
-    def __init__(self, obs_dim: int, act_dim: int, critic_obs_dim: int, cfg) -> None:
-        """Build both networks from a :class:`~isaac_hydra_ext.config.PPOConfig`."""
+    def __init__(self, obs_dim: int, act_dim: int, critic_obs_dim: int, cfg: ModelConfig) -> None:
+        """Build both networks from the model section of the config."""
         super().__init__()
         self.policy = build_policy(obs_dim, act_dim, cfg)
         self.critic = ValueFunction(
@@ -172,7 +174,7 @@ class ActorCritic(nn.Module):
         self.asymmetric = critic_obs_dim > 0
 
 
-def build_policy(obs_dim: int, act_dim: int, cfg) -> GaussianPolicy:
+def build_policy(obs_dim: int, act_dim: int, cfg: ModelConfig) -> GaussianPolicy:
     """The policy alone, as a worker builds it (same architecture as ``ActorCritic.policy``)."""
     return GaussianPolicy(
         obs_dim,

@@ -20,6 +20,9 @@ from multiprocessing.connection import Connection, wait
 
 import torch
 
+from ..config.schema import EnvConfig, ModelConfig, SamplerConfig
+from ..storage.rollout_buffer import RolloutBuffer
+from ..storage.weights import SharedWeights
 from .collector import RolloutInfo, collector_seed
 from .worker import WorkerSpec, worker_main
 
@@ -43,17 +46,30 @@ class _Handle:
 class WorkerPool:
     """Owns W worker processes for one run."""
 
-    def __init__(self, cfg, obs_dim: int, act_dim: int, buffer, weights, stop_requested: Callable[[], bool]):
-        """``cfg`` is the run's :class:`~isaac_hydra_ext.config.TrainConfig`; nothing starts until :meth:`start`."""
-        self.cfg = cfg
-        self.ppo = cfg.ppo
+    def __init__(
+        self,
+        sampler_cfg: SamplerConfig,
+        env_cfg: EnvConfig,
+        model_cfg: ModelConfig,
+        seed: int,
+        obs_dim: int,
+        act_dim: int,
+        buffer: RolloutBuffer,
+        weights: SharedWeights,
+        stop_requested: Callable[[], bool],
+        hurry: Callable[[], bool] = lambda: False,
+    ):
+        """Prepare W workers of ``env_cfg`` seeded from ``seed``; nothing starts until :meth:`start_workers`."""
+        self.sampler_cfg = sampler_cfg
+        self.env_cfg, self.model_cfg, self.seed = env_cfg, model_cfg, seed
         self.obs_dim, self.act_dim = obs_dim, act_dim
         self.buffer = buffer
         self.weights = weights
         self.stop_requested = stop_requested
+        self.hurry = hurry
         self.ctx = mp.get_context("spawn")
-        self.num_workers = self.ppo.num_workers
-        self.slots_per_worker = self.ppo.slots_per_worker
+        self.num_workers = self.sampler_cfg.num_workers
+        self.slots_per_worker = self.sampler_cfg.slots_per_worker
         self.heartbeats = torch.zeros(self.num_workers, dtype=torch.float64).share_memory_()
         self.handles: list[_Handle | None] = [None] * self.num_workers
         self.ready: deque[RolloutInfo] = deque()
@@ -72,13 +88,13 @@ class WorkerPool:
         spec = WorkerSpec(
             worker_id=wid,
             incarnation=incarnation,
-            seed=collector_seed(self.cfg.experiment.seed, wid, incarnation),
-            env_cfg=self.cfg.env,
-            ppo_cfg=self.ppo,
+            seed=collector_seed(self.seed, wid, incarnation),
+            env_cfg=self.env_cfg,
+            sampler_cfg=self.sampler_cfg,
+            model_cfg=self.model_cfg,
             obs_dim=self.obs_dim,
             act_dim=self.act_dim,
             learner_pid=os.getpid(),
-            clip_actions=self.cfg.env.clip_actions,
         )
         process = self.ctx.Process(
             target=worker_main,
@@ -122,15 +138,15 @@ class WorkerPool:
         """Replace worker ``wid`` (or raise :class:`WorkerFailure`)."""
         handle = self.handles[wid]
         self.errors.append(reason)
-        if kind == "env" and self.ppo.on_env_error == "raise":
+        if kind == "env" and self.sampler_cfg.on_env_error == "raise":
             raise WorkerFailure(f"{reason}\n(ppo.on_env_error=raise stops the run; 'restart' would replace the worker)")
-        if self.restarts >= self.ppo.max_worker_restarts:
+        if self.restarts >= self.sampler_cfg.max_worker_restarts:
             raise WorkerFailure(
-                f"worker {wid} failed and the restart limit ppo.max_worker_restarts={self.ppo.max_worker_restarts} "
+                f"worker {wid} failed and the restart limit ppo.max_worker_restarts={self.sampler_cfg.max_worker_restarts} "
                 f"is used up. Last error: {reason}"
             )
         self.restarts += 1
-        log.warning("restarting worker %d (restart %d/%d): %s", wid, self.restarts, self.ppo.max_worker_restarts,
+        log.warning("restarting worker %d (restart %d/%d): %s", wid, self.restarts, self.sampler_cfg.max_worker_restarts,
                     reason.splitlines()[0])
         self._kill(handle)
         pending = sorted(handle.slots_with_worker)
@@ -193,11 +209,11 @@ class WorkerPool:
                 else:
                     how = f"exited with code {code}"
                 dead[wid] = f"worker {wid} (pid {handle.pid}) {how} without reporting an error"
-            elif wid not in dead and now - float(self.heartbeats[wid]) > self.ppo.heartbeat_timeout_s:
+            elif wid not in dead and now - float(self.heartbeats[wid]) > self.sampler_cfg.heartbeat_timeout_s:
                 dead[wid] = (
                     f"worker {wid} (pid {handle.pid}) showed no sign of life for "
                     f"{now - float(self.heartbeats[wid]):.0f} s "
-                    f"(ppo.heartbeat_timeout_s={self.ppo.heartbeat_timeout_s}); killed as hung"
+                    f"(ppo.heartbeat_timeout_s={self.sampler_cfg.heartbeat_timeout_s}); killed as hung"
                 )
         for wid, reason in dead.items():
             self._restart(wid, reason, error_kind.get(wid, "internal"))
@@ -217,7 +233,10 @@ class WorkerPool:
 
     # ------------------------------------------------------------------------------------------------
     def stop(self, timeout: float = 10.0) -> None:
-        """Ask every worker to stop, then terminate/kill stragglers; leaves no child process behind."""
+        """Ask every worker to stop, then terminate/kill stragglers; leaves no child process behind.
+
+        Waits up to ``timeout`` seconds for orderly exits, less once :attr:`hurry` says so (a second Ctrl-C).
+        """
         for handle in self.handles:
             if handle is None:
                 continue
@@ -227,8 +246,8 @@ class WorkerPool:
                 pass
         deadline = time.monotonic() + timeout
         for handle in self.handles:
-            if handle is not None:
-                handle.process.join(timeout=max(0.0, deadline - time.monotonic()))
+            while handle is not None and handle.process.is_alive() and time.monotonic() < deadline and not self.hurry():
+                handle.process.join(timeout=0.1)
         for handle in self.handles:
             if handle is not None and handle.process.is_alive():
                 handle.process.terminate()

@@ -26,6 +26,13 @@ from multiprocessing.connection import Connection
 
 import torch
 
+from ..config.schema import EnvConfig, ModelConfig, SamplerConfig
+from ..envs.factory import make_vec_env
+from ..models.actor_critic import build_policy
+from ..storage.rollout_buffer import RolloutBuffer
+from ..storage.weights import SharedWeights, WeightSubscriber
+from .collector import EnvError, RolloutCollector
+
 
 @dataclass
 class WorkerSpec:
@@ -34,12 +41,12 @@ class WorkerSpec:
     worker_id: int
     incarnation: int
     seed: int
-    env_cfg: object  # EnvConfig
-    ppo_cfg: object  # PPOConfig
+    env_cfg: EnvConfig
+    sampler_cfg: SamplerConfig
+    model_cfg: ModelConfig
     obs_dim: int
     act_dim: int
     learner_pid: int
-    clip_actions: bool = True
 
 
 class _StopRequested(Exception):
@@ -59,7 +66,9 @@ def _die_with_parent() -> None:
             pass
 
 
-def worker_main(spec: WorkerSpec, conn: Connection, buffer, weights, heartbeats: torch.Tensor) -> None:
+def worker_main(
+    spec: WorkerSpec, conn: Connection, buffer: RolloutBuffer, weights: SharedWeights, heartbeats: torch.Tensor
+) -> None:
     """Entry point of a worker process (started with the spawn method)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the learner's to handle; it stops us in order
     _die_with_parent()
@@ -94,19 +103,14 @@ def worker_main(spec: WorkerSpec, conn: Connection, buffer, weights, heartbeats:
     exit_code = 0
     try:
         beat()
-        from ..appo.models import build_policy
-        from ..envs.factory import make_vec_env
-        from ..storage.weights import WeightSubscriber
-        from .collector import RolloutCollector
-
-        env = make_vec_env(spec.env_cfg, spec.ppo_cfg.envs_per_worker)
-        policy = build_policy(spec.obs_dim, spec.act_dim, spec.ppo_cfg)
+        env = make_vec_env(spec.env_cfg, spec.sampler_cfg.envs_per_worker)
+        policy = build_policy(spec.obs_dim, spec.act_dim, spec.model_cfg)
         policy.eval()
         subscriber = WeightSubscriber(policy, weights)
         subscriber.refresh()
         name = f"worker {wid} (pid {os.getpid()}, env.id={spec.env_cfg.id!r})"  # env errors name worker, env, step
         collector = RolloutCollector(
-            env, policy, buffer, seed=spec.seed, clip_actions=spec.clip_actions, name=name, heartbeat=beat,
+            env, policy, buffer, seed=spec.seed, clip_actions=spec.env_cfg.clip_actions, name=name, heartbeat=beat,
             worker_id=wid, incarnation=spec.incarnation,
         )
 
@@ -115,7 +119,7 @@ def worker_main(spec: WorkerSpec, conn: Connection, buffer, weights, heartbeats:
             return subscriber.version
 
         conn.send(("hello", os.getpid()))
-        sync = spec.ppo_cfg.mode == "sync"
+        sync = spec.sampler_cfg.mode == "sync"
         waited = 0.0  # seconds spent waiting for a free slot or for new weights (backpressure), reported
         while True:
             t0 = time.perf_counter()
@@ -139,8 +143,6 @@ def worker_main(spec: WorkerSpec, conn: Connection, buffer, weights, heartbeats:
     except (_StopRequested, _LearnerGone):
         exit_code = 0
     except Exception as exc:  # report, then exit non-zero so the learner restarts or stops the run
-        from .collector import EnvError
-
         kind = "env" if isinstance(exc, EnvError) else "internal"
         exit_code = 3 if kind == "env" else 1
         # An EnvError already names the worker, the env and the step; anything else gets the worker named here.

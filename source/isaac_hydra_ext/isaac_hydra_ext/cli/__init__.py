@@ -1,0 +1,1 @@
+"""Command-line entry points: ``train`` (Hydra) and ``play``. Importing this package imports nothing heavy."""

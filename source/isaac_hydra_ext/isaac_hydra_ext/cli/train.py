@@ -1,0 +1,194 @@
+"""``python -m isaac_hydra_ext.appo_runner [overrides]``: train with Hydra on any registered env backend.
+
+Examples::
+
+    python -m isaac_hydra_ext.appo_runner                                  # the default env (MuJoCo Go1)
+    python -m isaac_hydra_ext.appo_runner env=gym_pendulum experiment.name=local_test
+    python -m isaac_hydra_ext.appo_runner env=gym env.id=Hopper-v5
+    python -m isaac_hydra_ext.appo_runner -m ppo.entropy_coef=0.0,0.01     # a sweep, one directory per run
+    python -m isaac_hydra_ext.appo_runner checkpoint.resume=latest          # continue the newest run
+
+Exit codes: 0 finished or interrupted (Ctrl-C/SIGTERM: a checkpoint is saved), 1 the run failed,
+2 invalid configuration (one line per problem; nothing was started and no run directory is left behind).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from ..config.schema import TrainConfig
+from ..config.store import register_configs
+from ..config.validation import ConfigError, config_problems, raise_if_problems, unknown_keys
+from ..envs.factory import EnvConfigError, env_problems, probe_env_spec
+from ..runners.builder import build_runner
+from ..runners.distributed import DistributedContext
+from ..runners.shutdown import StopSignals
+from ..utils.checkpoint import CheckpointError
+from ..utils.run_dirs import create_run_dir, remove_unused_run_dir, resolve_checkpoint
+from . import early_signals
+
+log = logging.getLogger("isaac_hydra_ext")
+
+CONFIG_MODULE = "isaac_hydra_ext.conf"
+CONFIG_NAME = "train_appo"
+
+
+class StartError(RuntimeError):
+    """The run could not start; ``exit_code`` says why (2: configuration, 1: anything else)."""
+
+    def __init__(self, message: str, exit_code: int):
+        """Carry the one-line message and the exit code."""
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def to_train_config(dcfg: DictConfig) -> TrainConfig:
+    """The typed config of a composed Hydra config, or :class:`ConfigError` naming every unknown or missing key."""
+    raise_if_problems(unknown_keys(dcfg))
+    try:
+        return OmegaConf.to_object(dcfg)  # type: ignore[return-value]
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", "") or ""
+        if "Missing mandatory value" in str(exc) or "missing mandatory value" in str(exc):
+            raise ConfigError(f"Invalid configuration:\n  - {key or 'a key'} is required and has no value "
+                              f"(set it on the command line, e.g. {key or 'env.id'}=<value>)") from exc
+        raise ConfigError(f"Invalid configuration:\n  - {_first_line(exc)}") from exc
+
+
+def check(cfg: TrainConfig) -> None:
+    """Every value problem of ``cfg``, the env layer's (backend, env id) included, at once."""
+    raise_if_problems(config_problems(cfg) + env_problems(cfg.env))
+
+
+def run(cfg: TrainConfig, run_dir: str | None = None) -> dict:
+    """Validate ``cfg``, probe the env, make a run directory (unless given) and train; return the summary.
+
+    Raises :class:`StartError` when the run cannot start (nothing is left behind then).
+    """
+    try:
+        check(cfg)
+        spec = probe_env_spec(cfg.env)
+    except (ConfigError, EnvConfigError) as exc:
+        raise StartError(str(exc), 2) from exc
+    dist = DistributedContext.from_environment(cfg.experiment.device) if cfg.experiment.distributed else None
+    is_main = dist is None or dist.rank == 0
+    created = False
+    try:
+        resume = resolve_checkpoint(cfg.checkpoint.resume, cfg.experiment.output_dir, cfg.experiment.name,
+                                    option="checkpoint.resume")
+        if run_dir is None:
+            run_dir = create_run_dir(cfg.experiment.output_dir, cfg.experiment.name) if is_main else "."
+            created = is_main
+        signals = StopSignals()
+        try:
+            runner = build_runner(cfg, run_dir, spec, resume_path=resume, dist=dist, signals=signals)
+        except CheckpointError:
+            if created:
+                remove_unused_run_dir(run_dir, ["config.yaml", "metrics.jsonl", "train.log"])
+            raise
+        handler = _log_to_file(run_dir) if is_main else None
+        if early_signals.pending():
+            signals.request(early_signals.pending() or "SIGINT")
+        try:
+            return runner.train()
+        finally:
+            if handler is not None:
+                logging.getLogger().removeHandler(handler)
+                handler.close()
+    except CheckpointError as exc:
+        raise StartError(str(exc), 1) from exc
+    except OSError as exc:
+        raise StartError(f"cannot create the run directory under {cfg.experiment.output_dir!r}: {exc}", 2) from exc
+    finally:
+        if dist is not None:
+            dist.close()
+
+
+def _log_to_file(run_dir: str) -> logging.Handler:
+    """Also write this run's log records to ``<run>/train.log``; return the handler (removed after the run)."""
+    handler = logging.FileHandler(os.path.join(run_dir, "train.log"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    return handler
+
+
+def _first_line(exc: BaseException) -> str:
+    """The informative part of an OmegaConf/Hydra error: its first line plus the reason line, without advice."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    skip = ("To append to your config", "full_key:", "object_type", "reference_type", "msg:")
+    useful = [ln for ln in lines if not ln.startswith(skip)]
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and len(useful) < 2:
+        useful += [ln.strip() for ln in str(cause).splitlines() if ln.strip() and not ln.strip().startswith(skip)]
+    return ": ".join(ln.rstrip(".") for ln in useful[:2]) or type(exc).__name__
+
+
+@hydra.main(version_base="1.3", config_path=f"pkg://{CONFIG_MODULE}", config_name=CONFIG_NAME)
+def _hydra_main(dcfg: DictConfig) -> None:
+    try:
+        summary = run(to_train_config(dcfg))
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    except StartError as exc:
+        _fail(str(exc), exc.exit_code)
+    status = summary["status"]
+    if int(os.environ.get("RANK", "0")) > 0:  # rank 0 reports for the whole torchrun job
+        if status == "failed":
+            _fail(f"(rank {os.environ['RANK']}): {summary['error']}", 1)
+        return
+    print(
+        f"run {status}: {summary['iterations']} iterations, {summary['env_steps']:,} env steps, "
+        f"{summary['wall_time_s']:.1f} s, mean return {summary['mean_return']}; run directory {summary['run_dir']}",
+        flush=True,
+    )
+    if status == "failed":
+        _fail(str(summary["error"]), 1)
+
+
+def _fail(message: str, code: int) -> None:
+    print(f"Error: {message}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+def precheck(argv: list[str]) -> None:
+    """Compose the command line's overrides once before Hydra runs, so a bad override is one line and exit 2.
+
+    Hydra itself reports composition errors (unknown keys, wrong types) with a multi-line message and exit code 1.
+    Sweeps (``-m``) and Hydra's own flags are left to Hydra.
+    """
+    if any(a.startswith("-") for a in argv):
+        return
+    overrides = [a for a in argv if not a.startswith("hydra.") and not a.startswith("hydra/")]
+    from hydra import compose, initialize_config_module
+
+    try:
+        with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
+            dcfg = compose(CONFIG_NAME, overrides=overrides)
+    except Exception as exc:  # Hydra's override and composition errors
+        _fail(f"Invalid configuration:\n  - {_first_line(exc)}", 2)
+    try:
+        raise_if_problems(unknown_keys(dcfg))
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+
+
+def main() -> None:
+    """Console entry point (``appo-train``)."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Hydra only parses the command line: run directories are ours (utils/run_dirs.py), so Hydra writes nothing.
+    register_configs()
+    precheck(sys.argv[1:])
+    sys.argv += ["hydra.run.dir=.", "hydra.sweep.dir=.", "hydra.sweep.subdir=.", "hydra.output_subdir=null",
+                 "hydra/job_logging=stdout"]
+    _hydra_main()
+
+
+if __name__ == "__main__":
+    early_signals.install()
+    main()

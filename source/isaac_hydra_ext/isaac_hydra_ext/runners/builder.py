@@ -1,0 +1,135 @@
+"""Compose a run: seed, model, algorithm, resumed state, sampler and logger, handed to an :class:`APPORunner`.
+
+The one composition root shared by the Hydra command line (:mod:`isaac_hydra_ext.cli.train`) and the Isaac Lab
+train script (:mod:`isaac_hydra_ext.isaaclab.train`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import random
+
+import numpy as np
+import torch
+
+from ..appo.algorithm import APPO
+from ..config.schema import AlgorithmConfig, ModelConfig, SamplerConfig, TrainConfig, section
+from ..envs.vec_env import EnvSpec, VecEnv
+from ..models.actor_critic import ActorCritic
+from ..sampling.factory import make_sampler
+from ..utils.checkpoint import MODEL_SHAPE_KEYS, check_compatible, load_checkpoint
+from ..utils.run_logger import RunLogger
+from .distributed import DistributedContext
+from .runner import APPORunner, ResumeState, config_to_yaml
+from .shutdown import StopSignals
+
+log = logging.getLogger(__name__)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> cuda when available, else cpu; anything else as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def learner_threads(cfg: TrainConfig) -> int:
+    """``experiment.torch_threads``, or: the cores the workers leave free (at most 4), all cores without workers."""
+    if cfg.experiment.torch_threads > 0:
+        return cfg.experiment.torch_threads
+    cores = available_cores()
+    if cfg.ppo.mode in ("async", "sync") and cfg.ppo.num_workers > 0:
+        return max(1, min(4, cores - cfg.ppo.num_workers))
+    return max(1, cores)
+
+
+def rank_seed(cfg: TrainConfig, dist: DistributedContext | None) -> int:
+    """The base seed of this rank: ``experiment.seed + 100003 * rank``."""
+    return cfg.experiment.seed + (0 if dist is None else 100003 * dist.rank)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's global generators."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def load_resume_state(path: str, algorithm: APPO, spec: EnvSpec, model_shape: dict) -> ResumeState:
+    """Load checkpoint ``path`` into ``algorithm`` (model, optimizer, learning rate) and return its counters."""
+    state = load_checkpoint(path, map_location=algorithm.device)
+    check_compatible(path, state, dataclasses.asdict(spec), model_shape)
+    algorithm.model.load_state_dict(state["model"])
+    if "optimizer" in state:
+        algorithm.load_state_dict(state)
+    log.info("resumed from %s (iteration %d, %d env steps)", path, int(state["iteration"]), int(state["env_steps"]))
+    return ResumeState(
+        path=os.path.abspath(path),
+        iteration=int(state["iteration"]),
+        env_steps=int(state["env_steps"]),
+        policy_version=int(state.get("policy_version", 0)),
+        wall_time_s=float(state.get("wall_time_s", 0.0)),
+        episode_returns=list(state.get("episode_returns", [])),
+        episode_lengths=list(state.get("episode_lengths", [])),
+    )
+
+
+def build_runner(
+    cfg: TrainConfig,
+    run_dir: str,
+    spec: EnvSpec,
+    resume_path: str | None = None,
+    envs: list[VecEnv] | None = None,
+    dist: DistributedContext | None = None,
+    signals: StopSignals | None = None,
+) -> APPORunner:
+    """Build every part of a run and return the runner (nothing collects until :meth:`APPORunner.train`).
+
+    Args:
+        cfg: The validated config.
+        run_dir: The run directory (already created).
+        spec: The env's shapes.
+        resume_path: A checkpoint to continue from (already resolved), or None.
+        envs: Envs built by the caller for in-process collection (Isaac Lab's GPU env), else None.
+        dist: The multi-rank context, or None.
+        signals: The run's stop state (a fresh one when None).
+
+    Raises:
+        CheckpointError: ``resume_path`` cannot be loaded or does not fit this run.
+
+    """
+    signals = signals or StopSignals()
+    seed = rank_seed(cfg, dist)
+    seed_everything(seed)
+    torch.set_num_threads(learner_threads(cfg))
+    device = resolve_device(cfg.experiment.device) if dist is None else dist.device
+    model_cfg = section(cfg.ppo, ModelConfig)
+    model = ActorCritic(spec.obs_dim, spec.act_dim, spec.critic_obs_dim, model_cfg)
+    algorithm = APPO(model, section(cfg.ppo, AlgorithmConfig), device,
+                     grad_sync=dist.grad_sync if dist is not None else None)
+    resume = None
+    if resume_path:
+        resume = load_resume_state(resume_path, algorithm, spec, {k: getattr(cfg.ppo, k) for k in MODEL_SHAPE_KEYS})
+    if dist is not None:
+        dist.broadcast_model(model)
+    is_main = dist is None or dist.rank == 0
+    # Ranks of a distributed job finish an iteration before stopping (every rank must take part in the same
+    # collectives), so their samplers are not interrupted mid-wait.
+    stop_requested = signals.requested if dist is None else (lambda: False)
+    sampler = make_sampler(section(cfg.ppo, SamplerConfig), model_cfg, cfg.env, spec, model.policy, seed,
+                           stop_requested, envs=envs, hurry=lambda: signals.hurry)
+    logger = RunLogger(run_dir, cfg.logging.tensorboard, cfg.logging.console, enabled=is_main)
+    if is_main:
+        with open(os.path.join(run_dir, "config.yaml"), "w") as f:
+            f.write(config_to_yaml(cfg))
+    return APPORunner(cfg, run_dir, spec, algorithm, sampler, logger, signals, resume=resume, dist=dist)

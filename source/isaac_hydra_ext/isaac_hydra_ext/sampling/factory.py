@@ -1,0 +1,98 @@
+"""The one place that decides how a run collects rollouts.
+
+============================  ==============================================================================
+``ppo.mode`` / ``num_workers``  sampler
+============================  ==============================================================================
+``async`` or ``sync``, W >= 1  :class:`~.samplers.ProcessSampler`: W worker processes, shared-memory buffer
+``serial``, W >= 1             :class:`~.samplers.InProcessSampler`: W collectors with CPU policy copies
+``sync``, W = 0                :class:`~.samplers.InProcessSampler`: one env on its own device, acting with the
+                               learner's policy, alternating with the update
+``async``, W = 0               :class:`~.async_inprocess.AsyncInProcessSampler` when available (collection of
+                               rollout k+1 overlaps the update on rollout k), else the alternating sampler
+============================  ==============================================================================
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from ..config.schema import EnvConfig, ModelConfig, SamplerConfig
+from ..envs.factory import make_vec_env
+from ..envs.vec_env import EnvSpec, VecEnv
+from ..models.actor_critic import GaussianPolicy
+from ..storage.rollout_buffer import RolloutBuffer
+from .base import Sampler
+from .samplers import InProcessSampler, ProcessSampler, shared_weights_for
+from .worker_pool import WorkerPool
+
+log = logging.getLogger(__name__)
+
+
+def rollouts_per_iteration(sampler_cfg: SamplerConfig, collectors: int) -> int:
+    """Rollouts per learner iteration: ``ppo.rollouts_per_iteration``, or one per collector (worker) when 0."""
+    return sampler_cfg.rollouts_per_iteration if sampler_cfg.rollouts_per_iteration > 0 else collectors
+
+
+def make_sampler(
+    sampler_cfg: SamplerConfig,
+    model_cfg: ModelConfig,
+    env_cfg: EnvConfig,
+    spec: EnvSpec,
+    policy: GaussianPolicy,
+    seed: int,
+    stop_requested: Callable[[], bool],
+    envs: list[VecEnv] | None = None,
+    hurry: Callable[[], bool] = lambda: False,
+) -> Sampler:
+    """Build the sampler ``sampler_cfg`` asks for, with its buffer and the first published weights of ``policy``.
+
+    Args:
+        sampler_cfg: The sampler section of the config.
+        model_cfg: Network shape of the policy copies that workers and serial collectors build.
+        env_cfg: The env every collector steps.
+        spec: The env's shapes (probed by the caller).
+        policy: The learner's policy; its weights are published (version 1) before anything collects.
+        seed: This rank's base seed; collector ``w`` uses :func:`~.collector.collector_seed`.
+        stop_requested: Polled while waiting for workers (Ctrl-C / SIGTERM).
+        hurry: Polled while waiting for workers to exit (a second Ctrl-C: stop waiting).
+        envs: Envs already built by the caller for in-process collection (the Isaac Lab script builds its own
+            GPU env); None builds them here with :func:`~isaac_hydra_ext.envs.factory.make_vec_env`.
+
+    """
+    W, B, T = sampler_cfg.num_workers, sampler_cfg.envs_per_worker, sampler_cfg.steps_per_env
+    K = sampler_cfg.slots_per_worker
+    in_process = sampler_cfg.mode == "serial" or W == 0
+    if not in_process:
+        buffer = RolloutBuffer.allocate(W * K, T, B, spec.obs_dim, spec.act_dim, spec.critic_obs_dim, shared=True)
+        publisher = shared_weights_for(policy, shared=True)
+        pool = WorkerPool(sampler_cfg, env_cfg, model_cfg, seed, spec.obs_dim, spec.act_dim, buffer,
+                          publisher.block, stop_requested, hurry)
+        return ProcessSampler(pool, buffer, publisher, sampler_cfg.mode, rollouts_per_iteration(sampler_cfg, W), B)
+
+    if envs is None:
+        envs = [make_vec_env(env_cfg, B) for _ in range(max(W, 1))]
+    env_device = envs[0].device
+    if any(str(env.device) != str(env_device) for env in envs):
+        raise ValueError(f"in-process envs are on different devices: {sorted({str(e.device) for e in envs})}")
+    B = envs[0].num_envs
+    buffer = RolloutBuffer.allocate(len(envs) * K, T, B, spec.obs_dim, spec.act_dim, spec.critic_obs_dim,
+                                    shared=False, device=env_device)
+    publisher = shared_weights_for(policy, shared=False)
+    per_iteration = rollouts_per_iteration(sampler_cfg, len(envs))
+    if sampler_cfg.mode == "serial":
+        return InProcessSampler(envs, buffer, publisher, K, seed, model_cfg, env_cfg.clip_actions, "serial",
+                                per_iteration)
+    mode = sampler_cfg.mode
+    if mode == "async":
+        try:
+            from .async_inprocess import AsyncInProcessSampler
+        except ImportError:  # not built yet: fall back to the alternating sampler, and say so
+            log.warning("ppo.mode=async with ppo.num_workers=0: collection alternates with the update (sync)")
+            mode = "sync"
+        else:
+            return AsyncInProcessSampler(envs[0], buffer, publisher, K, seed, env_cfg.clip_actions, policy,
+                                         per_iteration)
+    return InProcessSampler(envs, buffer, publisher, K, seed, model_cfg, env_cfg.clip_actions, mode,
+                            per_iteration, learner_policy=policy)
+

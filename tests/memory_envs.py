@@ -1,0 +1,54 @@
+"""A tiny VecEnv in plain torch, for unit tests of the runner and samplers without any simulator or subprocess.
+
+``TargetReachEnv``: a point on a line must move to the origin. Observation ``[x]``, action ``a`` in R, next state
+``x + 0.1 * clip(a, -1, 1)``, reward ``-x^2`` per step, 20-step episodes (time-outs), start ``x ~ U(-1, 1)``. A
+random policy earns about ``-20 * E[x^2] = -6.7`` per episode; the optimal policy drives x to 0 in about 10 steps
+(about -1.7).
+"""
+
+from __future__ import annotations
+
+import torch
+from isaac_hydra_ext.envs.vec_env import EnvSpec, EnvStep
+
+
+class TargetReachEnv:
+    """B independent 1-D reach tasks, stepped together with same-step automatic reset."""
+
+    horizon = 20
+
+    def __init__(self, num_envs: int, device: str = "cpu"):
+        self.num_envs = num_envs
+        self.device = torch.device(device)
+        self.spec = EnvSpec(obs_dim=1, act_dim=1, max_episode_steps=self.horizon)
+        self.generator = torch.Generator().manual_seed(0)
+        self.x = torch.zeros(num_envs)
+        self.t = torch.zeros(num_envs, dtype=torch.int64)
+        self.steps_taken = 0
+        self.closed = False
+
+    def _start(self, n: int) -> torch.Tensor:
+        return torch.rand(n, generator=self.generator) * 2 - 1
+
+    def reset(self, seed: int | None = None):
+        if seed is not None:
+            self.generator.manual_seed(seed)
+        self.x = self._start(self.num_envs)
+        self.t.zero_()
+        return self.x.unsqueeze(-1).clone(), None
+
+    def step(self, actions: torch.Tensor) -> EnvStep:
+        self.steps_taken += 1
+        self.x = self.x + 0.1 * actions.reshape(-1).clamp(-1, 1).cpu()
+        self.t += 1
+        reward = -(self.x**2)
+        truncated = self.t >= self.horizon
+        final = self.x.unsqueeze(-1).clone()
+        if truncated.any():
+            self.x[truncated] = self._start(int(truncated.sum()))
+            self.t[truncated] = 0
+        return EnvStep(obs=self.x.unsqueeze(-1).clone(), reward=reward.float(),
+                       terminated=torch.zeros(self.num_envs, dtype=torch.bool), truncated=truncated, final_obs=final)
+
+    def close(self) -> None:
+        self.closed = True
