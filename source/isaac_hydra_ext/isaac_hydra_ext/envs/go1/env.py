@@ -12,6 +12,8 @@ for everything else (no Python loop over envs). It follows Isaac Lab's ``Manager
 ended, and ``log`` (Isaac Lab style episode statistics of the envs that ended in this step).
 """
 
+# mujoco's compiled modules ship no stubs, so pyright cannot see MjModel, mj_* functions and mjt* enums.
+# pyright: reportAttributeAccessIssue=false
 from __future__ import annotations
 
 import copy
@@ -75,7 +77,7 @@ class Go1VelocityEnv(VectorEnv):
         unknown = [key for key in overrides if key not in allowed]
         if unknown:
             raise TypeError(f"unknown Go1VelocityEnv argument '{unknown[0]}'; allowed: {', '.join(allowed)}")
-        self.cfg = apply_overrides(base, overrides)
+        self.cfg: Go1VelocityTaskCfg = apply_overrides(base, overrides)
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         self.render_mode = render_mode

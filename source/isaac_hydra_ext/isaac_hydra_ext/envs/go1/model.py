@@ -12,6 +12,8 @@ would only add cost). Actuators are named like their joints and are ordered as t
 (:data:`~isaac_hydra_ext.assets.go1.POLICY_JOINT_NAMES`), so ``ctrl`` is the PD target vector in policy order.
 """
 
+# mujoco's compiled modules ship no stubs, so pyright cannot see MjModel, mj_* functions and mjt* enums.
+# pyright: reportAttributeAccessIssue=false
 from __future__ import annotations
 
 import os
@@ -239,6 +241,7 @@ def load_external_spec(path: str, params: Go1Params = GO1, sim: SimCfg | None = 
             missing.append(f"foot geom '{foot}' (or geom '{leg}', or body '{foot}')")
     if missing:
         raise ValueError(f"model_path '{path}' is not a Go1 with Unitree names; missing: {', '.join(missing)}")
+    assert trunk is not None  # a missing trunk is in `missing`
     for group in (spec.actuators, spec.sensors, spec.keys):
         for element in list(group):
             spec.delete(element)

@@ -11,6 +11,8 @@ raises :class:`RenderingUnavailableError` naming the missing package when none w
 ``imageio`` and ``imageio-ffmpeg`` (``pip install isaac_hydra_ext[video]``).
 """
 
+# mujoco's compiled modules ship no stubs, so pyright cannot see MjModel, mj_* functions and mjt* enums.
+# pyright: reportAttributeAccessIssue=false
 from __future__ import annotations
 
 import importlib
@@ -107,6 +109,7 @@ class Go1Renderer:
 
     def render(self, env_index: int = 0) -> np.ndarray:
         """Render the current frame of env ``env_index`` as (height, width, 3) uint8 RGB."""
+        assert self._context is not None, "Go1Renderer.render() after close()"
         model, data = self.env.sim.data_for(env_index)
         self._context.make_current()
         mujoco.mjv_updateScene(model, data, self._option, None, self._camera, mujoco.mjtCatBit.mjCAT_ALL,
@@ -119,6 +122,7 @@ class Go1Renderer:
     def close(self) -> None:
         """Free the GL resources."""
         if self._mjr is not None:
+            assert self._context is not None  # the GL context is freed only after the MuJoCo render context
             self._context.make_current()
             self._mjr.free()
             self._mjr = None
@@ -144,6 +148,7 @@ class Mp4Writer:
 
     def append(self, frame: np.ndarray) -> None:
         """Add one (H, W, 3) uint8 frame."""
+        assert self._writer is not None, "Mp4Writer.append() after close()"
         self._writer.append_data(frame)
 
     def close(self) -> None:

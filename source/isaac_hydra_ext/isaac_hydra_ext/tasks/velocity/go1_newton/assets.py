@@ -22,6 +22,8 @@ Ground
 Nothing here downloads anything. Importing this module imports Isaac Lab 3.x (``isaaclab.sim``, ``isaaclab.terrains``).
 """
 
+# Isaac Lab 3.x, isaaclab_newton, the Isaac Sim importer and pxr are not installed where the package is type-checked:
+# pyright: reportMissingImports=false
 from __future__ import annotations
 
 import os
