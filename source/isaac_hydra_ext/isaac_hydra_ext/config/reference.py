@@ -63,7 +63,7 @@ def _default(f: dataclasses.Field) -> str:
         value = f.default_factory()
     else:
         return "(required)"
-    return "`\"\"`" if value == "" else f"`{value!r}`"
+    return '`""`' if value == "" else f"`{value!r}`"
 
 
 def preset_values() -> dict[str, dict[str, Any]]:
@@ -93,10 +93,15 @@ def render() -> str:
     out = [HEADER]
     for group, cls in GROUPS:
         docs = field_docs(cls)
-        title = f"`{group}`" if cls not in (schema.SamplerConfig, schema.ModelConfig, schema.AlgorithmConfig) else (
-            f"`{group}`: {cls.__name__}")
-        out.append(f"\n## {title}\n\n{inspect.getdoc(cls)}\n\n| key | type | default | presets | meaning |\n"
-                   "|---|---|---|---|---|")
+        title = (
+            f"`{group}`"
+            if cls not in (schema.SamplerConfig, schema.ModelConfig, schema.AlgorithmConfig)
+            else (f"`{group}`: {cls.__name__}")
+        )
+        out.append(
+            f"\n## {title}\n\n{inspect.getdoc(cls)}\n\n| key | type | default | presets | meaning |\n"
+            "|---|---|---|---|---|"
+        )
         for f in dataclasses.fields(cls):
             if dataclasses.is_dataclass(f.default_factory) if f.default_factory is not dataclasses.MISSING else False:
                 continue

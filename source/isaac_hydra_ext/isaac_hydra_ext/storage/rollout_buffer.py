@@ -165,11 +165,11 @@ class BatchGatherer:
             if self.cross_device:
                 self.dev_stage[f.name] = torch.empty(shape, dtype=t.dtype, device=self.device)
             if f.name == "versions":
-                self.out[f.name] = torch.empty((t.shape[1], num_slots * buffer.envs), dtype=t.dtype,
-                                               device=self.device)
+                self.out[f.name] = torch.empty((t.shape[1], num_slots * buffer.envs), dtype=t.dtype, device=self.device)
             else:
-                self.out[f.name] = torch.empty((t.shape[1], num_slots * t.shape[2], *t.shape[3:]), dtype=t.dtype,
-                                               device=self.device)
+                self.out[f.name] = torch.empty(
+                    (t.shape[1], num_slots * t.shape[2], *t.shape[3:]), dtype=t.dtype, device=self.device
+                )
         self.index = torch.empty(num_slots, dtype=torch.long, device=src_device)
 
     def gather(self, slots: list[int]) -> TrajectoryBatch:

@@ -112,8 +112,7 @@ class Go1Renderer:
         assert self._context is not None, "Go1Renderer.render() after close()"
         model, data = self.env.sim.data_for(env_index)
         self._context.make_current()
-        mujoco.mjv_updateScene(model, data, self._option, None, self._camera, mujoco.mjtCatBit.mjCAT_ALL,
-                               self._scene)
+        mujoco.mjv_updateScene(model, data, self._option, None, self._camera, mujoco.mjtCatBit.mjCAT_ALL, self._scene)
         mujoco.mjr_render(self._rect, self._scene, self._mjr)
         rgb = np.empty((self.height, self.width, 3), dtype=np.uint8)
         mujoco.mjr_readPixels(rgb, None, self._rect, self._mjr)
@@ -140,8 +139,10 @@ class Mp4Writer:
             import imageio.v2 as imageio
             import imageio_ffmpeg  # noqa: F401  (imageio's ffmpeg plugin needs it)
         except ImportError as err:
-            raise ImportError("MP4 writing needs imageio and imageio-ffmpeg: pip install imageio imageio-ffmpeg "
-                              "(or pip install isaac_hydra_ext[video])") from err
+            raise ImportError(
+                "MP4 writing needs imageio and imageio-ffmpeg: pip install imageio imageio-ffmpeg "
+                "(or pip install isaac_hydra_ext[video])"
+            ) from err
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self.path = path
         self._writer = imageio.get_writer(path, fps=fps, codec="libx264", quality=7, macro_block_size=8)
@@ -164,8 +165,16 @@ class Mp4Writer:
         self.close()
 
 
-def record_video(env: Any, policy: Callable[[np.ndarray], np.ndarray], path: str, num_steps: int,
-                 env_index: int = 0, width: int = 640, height: int = 480, seed: int | None = 0) -> str:
+def record_video(
+    env: Any,
+    policy: Callable[[np.ndarray], np.ndarray],
+    path: str,
+    num_steps: int,
+    env_index: int = 0,
+    width: int = 640,
+    height: int = 480,
+    seed: int | None = 0,
+) -> str:
     """Reset ``env``, run ``policy`` (obs (B, 48) -> actions (B, 12)) for ``num_steps`` and film env ``env_index``.
 
     One frame per policy step (50 fps = real time). Returns ``path``.

@@ -64,9 +64,17 @@ class BatchedSim:
         """Run ``decimation`` physics steps of every world with ``ctrl`` (B, nu) held constant."""
         assert self._runner is not None, "BatchedSim.step() after close()"
         self._ctrl[:] = ctrl[:, None, :]
-        self._runner.rollout(self.models, self._datas, self.state, self._ctrl, nstep=self.decimation,
-                             skip_checks=True, initial_warmstart=self._warmstart, state=self.trajectory,
-                             sensordata=self.sensordata)
+        self._runner.rollout(
+            self.models,
+            self._datas,
+            self.state,
+            self._ctrl,
+            nstep=self.decimation,
+            skip_checks=True,
+            initial_warmstart=self._warmstart,
+            state=self.trajectory,
+            sensordata=self.sensordata,
+        )
         self.state[:] = self.trajectory[:, -1]
 
     def joint_velocity_history(self, qvel_adr: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:

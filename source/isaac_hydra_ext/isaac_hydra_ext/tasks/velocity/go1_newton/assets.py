@@ -48,7 +48,8 @@ else:
 
 ASSET_CACHE = os.environ.get("IHE_GO1_ASSET_DIR") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-    "isaac_hydra_ext", "go1_newton",
+    "isaac_hydra_ext",
+    "go1_newton",
 )
 """Where the Go1 MJCF and its converted USD are kept: ``$IHE_GO1_ASSET_DIR``, else
 ``${XDG_CACHE_HOME:-~/.cache}/isaac_hydra_ext/go1_newton`` (read at import)."""
@@ -91,9 +92,18 @@ def isaaclab_go1_mjcf(params: Go1Params = GO1) -> str:
         body.explicitinertial = True
         body.mass = FOOT_MASS
         body.inertia = [0.4 * FOOT_MASS * radius**2] * 3  # solid sphere
-        body.add_geom(name=f"{foot}_collision", type=mujoco.mjtGeom.mjGEOM_SPHERE, size=[radius, 0.0, 0.0],
-                      contype=sphere.contype, conaffinity=sphere.conaffinity, condim=sphere.condim,
-                      priority=sphere.priority, friction=list(sphere.friction), rgba=list(sphere.rgba), mass=0.0)
+        body.add_geom(
+            name=f"{foot}_collision",
+            type=mujoco.mjtGeom.mjGEOM_SPHERE,
+            size=[radius, 0.0, 0.0],
+            contype=sphere.contype,
+            conaffinity=sphere.conaffinity,
+            condim=sphere.condim,
+            priority=sphere.priority,
+            friction=list(sphere.friction),
+            rgba=list(sphere.rgba),
+            mass=0.0,
+        )
         spec.delete(sphere)
     spec.compile()  # fails loudly here rather than in the importer
     return spec.to_xml()
