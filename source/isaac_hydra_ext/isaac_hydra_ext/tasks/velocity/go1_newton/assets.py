@@ -76,8 +76,11 @@ def isaaclab_go1_mjcf(params: Go1Params = GO1) -> str:
 
     from isaac_hydra_ext.envs.go1 import write_go1_mjcf
 
+    # mujoco's compiled modules ship no stubs: pyright cannot see MjSpec and mjtGeom (hence the two ignores below)
     with tempfile.TemporaryDirectory(prefix="ihe_go1_") as tmp:
-        spec = mujoco.MjSpec.from_file(write_go1_mjcf(os.path.join(tmp, "go1.xml"), params))
+        spec = mujoco.MjSpec.from_file(  # pyright: ignore[reportAttributeAccessIssue]
+            write_go1_mjcf(os.path.join(tmp, "go1.xml"), params)
+        )
     for geom in list(spec.worldbody.geoms):  # the floor: Isaac Lab's terrain is the ground
         spec.delete(geom)
     for light in list(spec.worldbody.lights):
@@ -94,7 +97,7 @@ def isaaclab_go1_mjcf(params: Go1Params = GO1) -> str:
         body.inertia = [0.4 * FOOT_MASS * radius**2] * 3  # solid sphere
         body.add_geom(
             name=f"{foot}_collision",
-            type=mujoco.mjtGeom.mjGEOM_SPHERE,
+            type=mujoco.mjtGeom.mjGEOM_SPHERE,  # pyright: ignore[reportAttributeAccessIssue]
             size=[radius, 0.0, 0.0],
             contype=sphere.contype,
             conaffinity=sphere.conaffinity,
