@@ -13,17 +13,18 @@ __all__ = ["__version__"]
 
 
 def _read_version() -> str:
-    try:
-        from importlib.metadata import PackageNotFoundError, version
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         return version("isaac_hydra_ext")
     except PackageNotFoundError:  # running from a source tree that is not installed
         import os
+        import sys
 
-        try:
-            import tomllib
-        except ModuleNotFoundError:  # Python 3.10
+        if sys.version_info < (3, 11):  # no tomllib
             return "0+unknown"
+        import tomllib
+
         toml = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "config", "extension.toml")
         with open(toml, "rb") as f:
             return tomllib.load(f)["package"]["version"]

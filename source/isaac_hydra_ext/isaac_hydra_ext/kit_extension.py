@@ -6,6 +6,8 @@ registers the Sber Go1 task ids (the first ``[[python.module]]``, ``isaac_hydra_
 imported it; importing the tasks again is a no-op). This is the only module of the package that imports ``omni``.
 """
 
+# omni (Isaac Sim's Kit) exists only inside Isaac Sim, not where the package is type-checked:
+# pyright: reportMissingImports=false
 from __future__ import annotations
 
 import logging

@@ -44,13 +44,14 @@ the dataclasses themselves, and each env preset (`conf/env/*.yaml`, chosen with 
 
 def field_docs(cls: type) -> dict[str, str]:
     """Attribute docstrings (the string literal after each annotated field) of a dataclass."""
-    tree = ast.parse(inspect.getsource(cls))
-    body = tree.body[0].body
+    class_def = ast.parse(inspect.getsource(cls)).body[0]
+    assert isinstance(class_def, ast.ClassDef)  # the source of a class is its (possibly decorated) class statement
+    body = class_def.body
     docs: dict[str, str] = {}
     for node, nxt in zip(body, body[1:]):
-        is_field = isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-        is_doc = isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str)
-        if is_field and is_doc:
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
+            continue  # not a field
+        if isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str):
             docs[node.target.id] = " ".join(nxt.value.value.split())
     return docs
 
@@ -62,7 +63,7 @@ def _default(f: dataclasses.Field) -> str:
         value = f.default_factory()
     else:
         return "(required)"
-    return "`\"\"`" if value == "" else f"`{value!r}`"
+    return '`""`' if value == "" else f"`{value!r}`"
 
 
 def preset_values() -> dict[str, dict[str, Any]]:
@@ -92,10 +93,15 @@ def render() -> str:
     out = [HEADER]
     for group, cls in GROUPS:
         docs = field_docs(cls)
-        title = f"`{group}`" if cls not in (schema.SamplerConfig, schema.ModelConfig, schema.AlgorithmConfig) else (
-            f"`{group}`: {cls.__name__}")
-        out.append(f"\n## {title}\n\n{inspect.getdoc(cls)}\n\n| key | type | default | presets | meaning |\n"
-                   "|---|---|---|---|---|")
+        title = (
+            f"`{group}`"
+            if cls not in (schema.SamplerConfig, schema.ModelConfig, schema.AlgorithmConfig)
+            else (f"`{group}`: {cls.__name__}")
+        )
+        out.append(
+            f"\n## {title}\n\n{inspect.getdoc(cls)}\n\n| key | type | default | presets | meaning |\n"
+            "|---|---|---|---|---|"
+        )
         for f in dataclasses.fields(cls):
             if dataclasses.is_dataclass(f.default_factory) if f.default_factory is not dataclasses.MISSING else False:
                 continue

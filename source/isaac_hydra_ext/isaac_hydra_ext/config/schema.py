@@ -30,7 +30,7 @@ RATIO_REFERENCES = ("behaviour", "target")
 ACTIVATIONS = ("elu", "relu", "tanh", "selu", "gelu", "silu", "leaky_relu")
 ENV_ERROR_POLICIES = ("restart", "raise")
 
-_SectionT = TypeVar("_SectionT")
+_SectionT = TypeVar("_SectionT", bound="SamplerConfig | ModelConfig | AlgorithmConfig")
 
 
 @dataclass

@@ -18,6 +18,8 @@ What differs and how it is detected:
 Importing this module imports nothing from Isaac Lab; every function imports what it needs when called.
 """
 
+# Isaac Lab (isaaclab_tasks) is imported lazily and is not installed where the package is type-checked:
+# pyright: reportMissingImports=false
 from __future__ import annotations
 
 import argparse

@@ -5,11 +5,13 @@ running Isaac Sim). Our task modules import the base classes from here, never fr
 2.x/3.x switch stays in :mod:`isaac_hydra_ext.isaaclab`.
 """
 
+# Isaac Lab (isaaclab.utils) is not installed where the package is type-checked:
+# pyright: reportMissingImports=false
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from isaaclab.utils import configclass
+from isaaclab.utils import configclass as _isaaclab_configclass
 
 from .compat import import_go1_config
 
@@ -21,6 +23,18 @@ __all__ = [
     "configclass",
     "stock_play_mode",
 ]
+
+_Cls = TypeVar("_Cls", bound=type)
+
+
+class _ClassDecorator(Protocol):
+    """A class decorator that returns the class it decorates."""
+
+    def __call__(self, cls: _Cls, /) -> _Cls: ...
+
+
+configclass: _ClassDecorator = _isaaclab_configclass
+"""Isaac Lab's ``configclass`` decorator, declared with its type (the task modules import it from here)."""
 
 UnitreeGo1RoughEnvCfg = import_go1_config("rough_env_cfg", "UnitreeGo1RoughEnvCfg")
 UnitreeGo1FlatEnvCfg = import_go1_config("flat_env_cfg", "UnitreeGo1FlatEnvCfg")

@@ -13,6 +13,8 @@ No field defaults to ``None`` (Isaac Lab 2.x's Hydra layer rejects overriding a 
 have float defaults. Importing this module imports ``isaaclab.utils``.
 """
 
+# Isaac Lab (isaaclab.utils, isaaclab_tasks) is not installed where the package is type-checked:
+# pyright: reportMissingImports=false
 from __future__ import annotations
 
 import copy

@@ -166,6 +166,7 @@ class IsaacLabVecEnv:
                 if critic is not None and last_critic is not None:
                     final_critic = torch.where(mask, last_critic, critic)
         else:
+            assert self._previous is not None, "IsaacLabVecEnv.step() before reset()"  # reset() remembers the obs
             final_policy, final_critic = self._previous
         self._remember(policy, critic)
         return EnvStep(

@@ -1,7 +1,5 @@
 """Running observation normalization whose statistics are part of the published policy."""
 
-from __future__ import annotations
-
 import torch
 from torch import nn
 
@@ -12,6 +10,15 @@ class RunningNormalizer(nn.Module):
     Statistics are float64 buffers, so they are saved in checkpoints and travel to the workers with the
     weights. They change only through :meth:`update` (the learner), never in :meth:`forward`.
     """
+
+    # Buffer declarations for type checkers. This module has no ``from __future__ import annotations``: TorchScript
+    # reads these class annotations when it scripts the policy and needs them as types, not strings.
+    mean: torch.Tensor
+    """Running mean (dim,), float64 buffer."""
+    var: torch.Tensor
+    """Running (population) variance (dim,), float64 buffer."""
+    count: torch.Tensor
+    """Number of rows folded in so far (a float64 scalar buffer)."""
 
     def __init__(self, dim: int, clip: float = 10.0, eps: float = 1e-8):
         """Create a normalizer for ``dim``-sized vectors (identity until the first update)."""

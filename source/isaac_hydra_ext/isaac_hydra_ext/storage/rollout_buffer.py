@@ -154,22 +154,22 @@ class BatchGatherer:
         pin = self.cross_device and self.device.type == "cuda" and src_device.type == "cpu"
         self.stage: dict[str, torch.Tensor] = {}
         self.dev_stage: dict[str, torch.Tensor] = {}
-        self.out: dict[str, torch.Tensor | None] = {}
+        self.out: dict[str, torch.Tensor] = {}
+        """Batch tensors of the allocated fields; a field the buffer lacks (None) is left at its None default."""
         for f in fields(buffer):
             t = getattr(buffer, f.name)
             if t is None:
-                self.out[f.name] = None
                 continue
             shape = (num_slots, *t.shape[1:])
             self.stage[f.name] = torch.empty(shape, dtype=t.dtype, device=src_device, pin_memory=pin)
             if self.cross_device:
                 self.dev_stage[f.name] = torch.empty(shape, dtype=t.dtype, device=self.device)
             if f.name == "versions":
-                self.out[f.name] = torch.empty((t.shape[1], num_slots * buffer.envs), dtype=t.dtype,
-                                               device=self.device)
+                self.out[f.name] = torch.empty((t.shape[1], num_slots * buffer.envs), dtype=t.dtype, device=self.device)
             else:
-                self.out[f.name] = torch.empty((t.shape[1], num_slots * t.shape[2], *t.shape[3:]), dtype=t.dtype,
-                                               device=self.device)
+                self.out[f.name] = torch.empty(
+                    (t.shape[1], num_slots * t.shape[2], *t.shape[3:]), dtype=t.dtype, device=self.device
+                )
         self.index = torch.empty(num_slots, dtype=torch.long, device=src_device)
 
     def gather(self, slots: list[int]) -> TrajectoryBatch:

@@ -12,6 +12,8 @@ for everything else (no Python loop over envs). It follows Isaac Lab's ``Manager
 ended, and ``log`` (Isaac Lab style episode statistics of the envs that ended in this step).
 """
 
+# mujoco's compiled modules ship no stubs, so pyright cannot see MjModel, mj_* functions and mjt* enums.
+# pyright: reportAttributeAccessIssue=false
 from __future__ import annotations
 
 import copy
@@ -26,13 +28,13 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from ...assets.go1 import POLICY_JOINT_NAMES
 from .cfg import Go1VelocityTaskCfg, SimCfg, apply_overrides, play_cfg
 from .commands import VelocityCommand
 from .contact import AirTimeTracker, force_index, force_norms
 from .model import compile_go1, go1_layout
 from .observations import OBS_DIM, add_noise, noise_scale, policy_obs
 from .rewards import REWARD_TERMS, RewardInputs, active_terms, soft_limits
-from ...assets.go1 import POLICY_JOINT_NAMES
 from .rotations import heading, quat_from_euler_xyz, quat_to_rotmat
 from .sim import BatchedSim
 from .state import RobotState, robot_state
@@ -43,8 +45,9 @@ _CONSTRUCTOR_ARGS = ("num_envs", "max_episode_steps", "render_mode", "cfg")
 class Go1VelocityEnv(VectorEnv):
     """B Unitree Go1 robots tracking base-velocity commands on flat ground (Isaac Lab Go1 flat, on MuJoCo).
 
-    Observation (B, 48) float32, action (B, 12) float32, both in :data:`~isaac_hydra_ext.assets.go1.POLICY_JOINT_NAMES` order;
-    see docs/go1_task.md for the layout, the terms and the differences from Isaac Lab.
+    Observation (B, 48) float32, action (B, 12) float32, both in
+    :data:`~isaac_hydra_ext.assets.go1.POLICY_JOINT_NAMES` order; see docs/go1_task.md for the layout, the terms
+    and the differences from Isaac Lab.
     """
 
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": ["rgb_array"], "render_fps": 50}
@@ -54,8 +57,15 @@ class Go1VelocityEnv(VectorEnv):
         """Return the task configuration before keyword overrides (training variant)."""
         return Go1VelocityTaskCfg()
 
-    def __init__(self, num_envs: int = 1, *, max_episode_steps: int | None = None, render_mode: str | None = None,
-                 cfg: Go1VelocityTaskCfg | None = None, **overrides: Any):
+    def __init__(
+        self,
+        num_envs: int = 1,
+        *,
+        max_episode_steps: int | None = None,
+        render_mode: str | None = None,
+        cfg: Go1VelocityTaskCfg | None = None,
+        **overrides: Any,
+    ):
         """Build B = ``num_envs`` robots.
 
         Args:
@@ -75,7 +85,7 @@ class Go1VelocityEnv(VectorEnv):
         unknown = [key for key in overrides if key not in allowed]
         if unknown:
             raise TypeError(f"unknown Go1VelocityEnv argument '{unknown[0]}'; allowed: {', '.join(allowed)}")
-        self.cfg = apply_overrides(base, overrides)
+        self.cfg: Go1VelocityTaskCfg = apply_overrides(base, overrides)
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         self.render_mode = render_mode
@@ -94,8 +104,11 @@ class Go1VelocityEnv(VectorEnv):
         self.default_joint_pos = np.array([task.robot.default_joint_pos(n) for n in POLICY_JOINT_NAMES])
         self.soft_joint_limits = soft_limits(self.layout.joint_range, task.robot.soft_joint_pos_limit_factor)
         base_adr = self._body_adr(task.terminations.base_contact_bodies, "terminations.base_contact_bodies")
-        undesired_adr = self._body_adr(task.rewards.undesired_contact_bodies, "rewards.undesired_contact_bodies",
-                                       required=task.rewards.undesired_contacts is not None)
+        undesired_adr = self._body_adr(
+            task.rewards.undesired_contact_bodies,
+            "rewards.undesired_contact_bodies",
+            required=task.rewards.undesired_contacts is not None,
+        )
         # all contact forces read per step, in one gather: [feet (4) | base bodies | undesired bodies]
         self._contact_index = force_index(np.concatenate([self.layout.foot_contact_adr, base_adr, undesired_adr]))
         self._base_cols = slice(4, 4 + len(base_adr))
@@ -319,8 +332,9 @@ class Go1VelocityEnv(VectorEnv):
         self._metric_sums[:, 2:] += np.sqrt(err) * self._inv_resample_steps
         return weighted.sum(axis=1)
 
-    def _episode_log(self, ids: np.ndarray, terminated: np.ndarray, time_out: np.ndarray,
-                     sim_reset: np.ndarray) -> dict[str, float]:
+    def _episode_log(
+        self, ids: np.ndarray, terminated: np.ndarray, time_out: np.ndarray, sim_reset: np.ndarray
+    ) -> dict[str, float]:
         """Statistics of the episodes ending now, averaged over those envs (Isaac Lab ``extras["log"]``)."""
         log: dict[str, float] = {}
         sums = self.episode_sums[ids].mean(axis=0) / self.cfg.sim.episode_length_s
@@ -377,8 +391,11 @@ class Go1VelocityEnv(VectorEnv):
         qpos[ids, r] = rng.uniform(*ev.reset_pose_x, n)
         qpos[ids, r + 1] = rng.uniform(*ev.reset_pose_y, n)
         qpos[ids, r + 2] = self.cfg.robot.init_base_height
-        quat = quat_from_euler_xyz(rng.uniform(*ev.reset_pose_roll, n), rng.uniform(*ev.reset_pose_pitch, n),
-                                   rng.uniform(*ev.reset_pose_yaw, n))
+        quat = quat_from_euler_xyz(
+            rng.uniform(*ev.reset_pose_roll, n),
+            rng.uniform(*ev.reset_pose_pitch, n),
+            rng.uniform(*ev.reset_pose_yaw, n),
+        )
         qpos[ids, r + 3 : r + 7] = quat
         # base velocity sampled in the world frame; MuJoCo's free joint takes the angular part in the body frame
         v = lay.root_qvel
@@ -436,8 +453,11 @@ def _validate(cfg: Go1VelocityTaskCfg) -> None:
     sim = cfg.sim
     if sim.dt <= 0 or sim.decimation < 1:
         raise ValueError(f"sim.dt must be > 0 and sim.decimation >= 1, got {sim.dt}, {sim.decimation}")
-    choices = {"integrator": ("euler", "implicit", "implicitfast", "rk4"), "solver": ("newton", "cg", "pgs"),
-               "cone": ("pyramidal", "elliptic")}
+    choices = {
+        "integrator": ("euler", "implicit", "implicitfast", "rk4"),
+        "solver": ("newton", "cg", "pgs"),
+        "cone": ("pyramidal", "elliptic"),
+    }
     for name, allowed in choices.items():
         if getattr(sim, name) not in allowed:
             raise ValueError(f"sim.{name}={getattr(sim, name)!r}; allowed: {', '.join(allowed)}")

@@ -12,6 +12,8 @@ would only add cost). Actuators are named like their joints and are ordered as t
 (:data:`~isaac_hydra_ext.assets.go1.POLICY_JOINT_NAMES`), so ``ctrl`` is the PD target vector in policy order.
 """
 
+# mujoco's compiled modules ship no stubs, so pyright cannot see MjModel, mj_* functions and mjt* enums.
+# pyright: reportAttributeAccessIssue=false
 from __future__ import annotations
 
 import os
@@ -20,8 +22,8 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from .cfg import SimCfg
 from ...assets.go1 import FOOT_NAMES, GO1, JOINT_TYPES, LEGS, POLICY_JOINT_NAMES, Go1Params, Inertial
+from .cfg import SimCfg
 
 BODY_NAMES: tuple[str, ...] = ("trunk",) + tuple(f"{leg}_{kind}" for leg in LEGS for kind in JOINT_TYPES)
 """Robot bodies that must exist (trunk and 12 leg links)."""
@@ -29,8 +31,12 @@ BODY_NAMES: tuple[str, ...] = ("trunk",) + tuple(f"{leg}_{kind}" for leg in LEGS
 ROBOT_CONTYPE, ROBOT_CONAFFINITY = 1, 0
 """Robot geoms collide with the floor only (Isaac Lab Go1: ``enabled_self_collisions=False``)."""
 
-_INTEGRATORS = {"euler": mujoco.mjtIntegrator.mjINT_EULER, "implicit": mujoco.mjtIntegrator.mjINT_IMPLICIT,
-                "implicitfast": mujoco.mjtIntegrator.mjINT_IMPLICITFAST, "rk4": mujoco.mjtIntegrator.mjINT_RK4}
+_INTEGRATORS = {
+    "euler": mujoco.mjtIntegrator.mjINT_EULER,
+    "implicit": mujoco.mjtIntegrator.mjINT_IMPLICIT,
+    "implicitfast": mujoco.mjtIntegrator.mjINT_IMPLICITFAST,
+    "rk4": mujoco.mjtIntegrator.mjINT_RK4,
+}
 _SOLVERS = {"newton": mujoco.mjtSolver.mjSOL_NEWTON, "cg": mujoco.mjtSolver.mjSOL_CG, "pgs": mujoco.mjtSolver.mjSOL_PGS}
 _CONES = {"pyramidal": mujoco.mjtCone.mjCONE_PYRAMIDAL, "elliptic": mujoco.mjtCone.mjCONE_ELLIPTIC}
 
@@ -80,16 +86,34 @@ def _add_robot(spec: mujoco.MjSpec, p: Go1Params) -> None:
     trunk = spec.worldbody.add_body(name="trunk", pos=[0.0, 0.0, p.init_base_height])
     trunk.add_freejoint(name="root")
     _set_inertial(trunk, *mirrored_inertial(p.trunk_inertial, flip_x=False, flip_y=False), p.trunk_inertial.mass)
-    _robot_geom(trunk, p, name="trunk", type=mujoco.mjtGeom.mjGEOM_BOX, size=list(p.trunk_box_half_size),
-                pos=list(p.trunk_box_pos))
+    _robot_geom(
+        trunk,
+        p,
+        name="trunk",
+        type=mujoco.mjtGeom.mjGEOM_BOX,
+        size=list(p.trunk_box_half_size),
+        pos=list(p.trunk_box_pos),
+    )
     # a non-colliding marker on the front face, so videos show which way the robot faces
-    trunk.add_geom(name="head_marker", type=mujoco.mjtGeom.mjGEOM_BOX, size=[0.01, 0.04, 0.02],
-                   pos=[p.trunk_box_pos[0] + p.trunk_box_half_size[0], 0.0, 0.02], contype=0, conaffinity=0,
-                   group=1, rgba=[0.9, 0.3, 0.1, 1.0], mass=0.0)
+    trunk.add_geom(
+        name="head_marker",
+        type=mujoco.mjtGeom.mjGEOM_BOX,
+        size=[0.01, 0.04, 0.02],
+        pos=[p.trunk_box_pos[0] + p.trunk_box_half_size[0], 0.0, 0.02],
+        contype=0,
+        conaffinity=0,
+        group=1,
+        rgba=[0.9, 0.3, 0.1, 1.0],
+        mass=0.0,
+    )
     trunk.add_site(name="imu", pos=[0.0, 0.0, 0.0])
     # follows the centre of mass of the robot, fixed orientation in the world
-    trunk.add_camera(name="tracking", mode=mujoco.mjtCamLight.mjCAMLIGHT_TRACKCOM, pos=[0.0, -1.1, 0.45],
-                     xyaxes=[1.0, 0.0, 0.0, 0.0, 0.35, 0.94])
+    trunk.add_camera(
+        name="tracking",
+        mode=mujoco.mjtCamLight.mjCAMLIGHT_TRACKCOM,
+        pos=[0.0, -1.1, 0.45],
+        xyaxes=[1.0, 0.0, 0.0, 0.0, 0.35, 0.94],
+    )
     for leg in LEGS:
         _add_leg(trunk, p, leg)
 
@@ -102,23 +126,48 @@ def _add_leg(trunk: mujoco.MjsBody, p: Go1Params, leg: str) -> None:
     _set_inertial(hip, *mirrored_inertial(p.hip_inertial, flip_x=not front, flip_y=not left), p.hip_inertial.mass)
     _add_joint(hip, p, f"{leg}_hip_joint", axis=[1.0, 0.0, 0.0], limits=p.hip_range)
     # cylinder axis along y: rotate z onto y by -90 deg about x
-    _robot_geom(hip, p, name=f"{leg}_hip", type=mujoco.mjtGeom.mjGEOM_CYLINDER,
-                size=[p.hip_cylinder_radius, p.hip_cylinder_half_length, 0.0], pos=[0.0, sy * p.thigh_offset, 0.0],
-                quat=[np.sqrt(0.5), np.sqrt(0.5), 0.0, 0.0])
+    _robot_geom(
+        hip,
+        p,
+        name=f"{leg}_hip",
+        type=mujoco.mjtGeom.mjGEOM_CYLINDER,
+        size=[p.hip_cylinder_radius, p.hip_cylinder_half_length, 0.0],
+        pos=[0.0, sy * p.thigh_offset, 0.0],
+        quat=[np.sqrt(0.5), np.sqrt(0.5), 0.0, 0.0],
+    )
 
     thigh = hip.add_body(name=f"{leg}_thigh", pos=[0.0, sy * p.thigh_offset, 0.0])
     _set_inertial(thigh, *mirrored_inertial(p.thigh_inertial, flip_x=False, flip_y=not left), p.thigh_inertial.mass)
     _add_joint(thigh, p, f"{leg}_thigh_joint", axis=[0.0, 1.0, 0.0], limits=p.thigh_range)
-    _robot_geom(thigh, p, name=f"{leg}_thigh", type=mujoco.mjtGeom.mjGEOM_CAPSULE, size=[p.thigh_capsule_radius, 0, 0],
-                fromto=[0.0, 0.0, p.thigh_capsule_z[0], 0.0, 0.0, p.thigh_capsule_z[1]])
+    _robot_geom(
+        thigh,
+        p,
+        name=f"{leg}_thigh",
+        type=mujoco.mjtGeom.mjGEOM_CAPSULE,
+        size=[p.thigh_capsule_radius, 0, 0],
+        fromto=[0.0, 0.0, p.thigh_capsule_z[0], 0.0, 0.0, p.thigh_capsule_z[1]],
+    )
 
     calf = thigh.add_body(name=f"{leg}_calf", pos=[0.0, 0.0, -p.thigh_length])
     _set_inertial(calf, *mirrored_inertial(p.calf_inertial, flip_x=False, flip_y=False), p.calf_inertial.mass)
     _add_joint(calf, p, f"{leg}_calf_joint", axis=[0.0, 1.0, 0.0], limits=p.calf_range)
-    _robot_geom(calf, p, name=f"{leg}_calf", type=mujoco.mjtGeom.mjGEOM_CAPSULE, size=[p.calf_capsule_radius, 0, 0],
-                fromto=[0.0, 0.0, p.calf_capsule_z[0], 0.0, 0.0, p.calf_capsule_z[1]])
-    _robot_geom(calf, p, name=f"{leg}_foot", type=mujoco.mjtGeom.mjGEOM_SPHERE, size=[p.foot_radius, 0, 0],
-                pos=[0.0, 0.0, -p.calf_length], rgba=list(p.rgba_foot))
+    _robot_geom(
+        calf,
+        p,
+        name=f"{leg}_calf",
+        type=mujoco.mjtGeom.mjGEOM_CAPSULE,
+        size=[p.calf_capsule_radius, 0, 0],
+        fromto=[0.0, 0.0, p.calf_capsule_z[0], 0.0, 0.0, p.calf_capsule_z[1]],
+    )
+    _robot_geom(
+        calf,
+        p,
+        name=f"{leg}_foot",
+        type=mujoco.mjtGeom.mjGEOM_SPHERE,
+        size=[p.foot_radius, 0, 0],
+        pos=[0.0, 0.0, -p.calf_length],
+        rgba=list(p.rgba_foot),
+    )
     calf.add_site(name=f"{leg}_foot", pos=[0.0, 0.0, -p.calf_length], size=[p.foot_radius * 1.05, 0, 0], group=5)
 
 
@@ -130,16 +179,31 @@ def _set_inertial(body: mujoco.MjsBody, com: np.ndarray, full_inertia: np.ndarra
 
 
 def _add_joint(body: mujoco.MjsBody, p: Go1Params, name: str, axis: list[float], limits: tuple[float, float]) -> None:
-    body.add_joint(name=name, type=mujoco.mjtJoint.mjJNT_HINGE, axis=axis, range=list(limits),
-                   limited=mujoco.mjtLimited.mjLIMITED_TRUE, armature=p.armature, damping=p.joint_damping,
-                   frictionloss=p.joint_frictionloss)
+    body.add_joint(
+        name=name,
+        type=mujoco.mjtJoint.mjJNT_HINGE,
+        axis=axis,
+        range=list(limits),
+        limited=mujoco.mjtLimited.mjLIMITED_TRUE,
+        armature=p.armature,
+        damping=p.joint_damping,
+        frictionloss=p.joint_frictionloss,
+    )
 
 
 def _robot_geom(body: mujoco.MjsBody, p: Go1Params, **kwargs) -> mujoco.MjsGeom:
     kwargs.setdefault("rgba", list(p.rgba_body))
     # priority 1: the robot's friction wins against the floor's (Isaac Lab multiplies robot x ground = x 1.0)
-    return body.add_geom(contype=ROBOT_CONTYPE, conaffinity=ROBOT_CONAFFINITY, condim=3, priority=1,
-                         friction=[p.friction, 0.005, 0.0001], group=0, mass=0.0, **kwargs)
+    return body.add_geom(
+        contype=ROBOT_CONTYPE,
+        conaffinity=ROBOT_CONAFFINITY,
+        condim=3,
+        priority=1,
+        friction=[p.friction, 0.005, 0.0001],
+        group=0,
+        mass=0.0,
+        **kwargs,
+    )
 
 
 def _finish_scene(spec: mujoco.MjSpec, p: Go1Params, sim: SimCfg, feet: dict[str, tuple[mujoco.mjtObj, str]]) -> None:
@@ -158,20 +222,47 @@ def _finish_scene(spec: mujoco.MjSpec, p: Go1Params, sim: SimCfg, feet: dict[str
     spec.visual.global_.offwidth = 1280
     spec.visual.global_.offheight = 720
     if not any(g.type == mujoco.mjtGeom.mjGEOM_PLANE for g in spec.worldbody.geoms):
-        spec.add_texture(name="grid", type=mujoco.mjtTexture.mjTEXTURE_2D, builtin=mujoco.mjtBuiltin.mjBUILTIN_CHECKER,
-                         rgb1=[0.32, 0.36, 0.4], rgb2=[0.22, 0.25, 0.28], width=300, height=300,
-                         mark=mujoco.mjtMark.mjMARK_EDGE, markrgb=[0.6, 0.6, 0.6])
-        spec.add_material(name="grid", textures=["", "grid"], texrepeat=[1.0, 1.0], texuniform=True,
-                          reflectance=0.0)
-        spec.add_texture(name="sky", type=mujoco.mjtTexture.mjTEXTURE_SKYBOX,
-                         builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT, rgb1=[0.55, 0.7, 0.85], rgb2=[0.1, 0.15, 0.2],
-                         width=256, height=256)
+        spec.add_texture(
+            name="grid",
+            type=mujoco.mjtTexture.mjTEXTURE_2D,
+            builtin=mujoco.mjtBuiltin.mjBUILTIN_CHECKER,
+            rgb1=[0.32, 0.36, 0.4],
+            rgb2=[0.22, 0.25, 0.28],
+            width=300,
+            height=300,
+            mark=mujoco.mjtMark.mjMARK_EDGE,
+            markrgb=[0.6, 0.6, 0.6],
+        )
+        spec.add_material(name="grid", textures=["", "grid"], texrepeat=[1.0, 1.0], texuniform=True, reflectance=0.0)
+        spec.add_texture(
+            name="sky",
+            type=mujoco.mjtTexture.mjTEXTURE_SKYBOX,
+            builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT,
+            rgb1=[0.55, 0.7, 0.85],
+            rgb2=[0.1, 0.15, 0.2],
+            width=256,
+            height=256,
+        )
         # Isaac Lab ground material: friction 1.0 (combined by "multiply" with the robot's)
-        spec.worldbody.add_geom(name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0.0, 0.0, 0.05],
-                                material="grid", friction=[1.0, 0.005, 0.0001], condim=3, contype=1, conaffinity=1)
-        spec.worldbody.add_light(name="sun", pos=[0.0, 0.0, 4.0], dir=[0.3, 0.2, -1.0],
-                                 type=mujoco.mjtLightType.mjLIGHT_DIRECTIONAL, diffuse=[0.7, 0.7, 0.7],
-                                 specular=[0.2, 0.2, 0.2], castshadow=False)
+        spec.worldbody.add_geom(
+            name="floor",
+            type=mujoco.mjtGeom.mjGEOM_PLANE,
+            size=[0.0, 0.0, 0.05],
+            material="grid",
+            friction=[1.0, 0.005, 0.0001],
+            condim=3,
+            contype=1,
+            conaffinity=1,
+        )
+        spec.worldbody.add_light(
+            name="sun",
+            pos=[0.0, 0.0, 4.0],
+            dir=[0.3, 0.2, -1.0],
+            type=mujoco.mjtLightType.mjLIGHT_DIRECTIONAL,
+            diffuse=[0.7, 0.7, 0.7],
+            specular=[0.2, 0.2, 0.2],
+            castshadow=False,
+        )
     for joint_name, kind in zip(POLICY_JOINT_NAMES, _kinds(), strict=True):
         limit = p.torque_limit(kind)
         act = spec.add_actuator(name=joint_name, target=joint_name, trntype=mujoco.mjtTrn.mjTRN_JOINT)
@@ -193,13 +284,18 @@ def _add_sensors(spec: mujoco.MjSpec, feet: dict[str, tuple[mujoco.mjtObj, str]]
     # intprm = (data, reduce, num): data bit 1 = force; reduce 3 = netforce (sum of the forces, world frame)
     intprm = [2, 3, 1]
     for name in BODY_NAMES:
-        spec.add_sensor(name=f"{name}_contact", type=contact, objtype=mujoco.mjtObj.mjOBJ_BODY, objname=name,
-                        intprm=intprm)
+        spec.add_sensor(
+            name=f"{name}_contact", type=contact, objtype=mujoco.mjtObj.mjOBJ_BODY, objname=name, intprm=intprm
+        )
     for foot, foot_obj in feet.items():
         spec.add_sensor(name=f"{foot}_contact", type=contact, objtype=foot_obj[0], objname=foot_obj[1], intprm=intprm)
     for joint_name in POLICY_JOINT_NAMES:
-        spec.add_sensor(name=f"{joint_name}_torque", type=mujoco.mjtSensor.mjSENS_ACTUATORFRC,
-                        objtype=mujoco.mjtObj.mjOBJ_ACTUATOR, objname=joint_name)
+        spec.add_sensor(
+            name=f"{joint_name}_torque",
+            type=mujoco.mjtSensor.mjSENS_ACTUATORFRC,
+            objtype=mujoco.mjtObj.mjOBJ_ACTUATOR,
+            objname=joint_name,
+        )
 
 
 _BUILT_FEET: dict[str, tuple[mujoco.mjtObj, str]] = {foot: (mujoco.mjtObj.mjOBJ_GEOM, foot) for foot in FOOT_NAMES}
@@ -239,12 +335,17 @@ def load_external_spec(path: str, params: Go1Params = GO1, sim: SimCfg | None = 
             missing.append(f"foot geom '{foot}' (or geom '{leg}', or body '{foot}')")
     if missing:
         raise ValueError(f"model_path '{path}' is not a Go1 with Unitree names; missing: {', '.join(missing)}")
+    assert trunk is not None  # a missing trunk is in `missing`
     for group in (spec.actuators, spec.sensors, spec.keys):
         for element in list(group):
             spec.delete(element)
     if trunk.find_child("tracking") is None and spec.camera("tracking") is None:
-        trunk.add_camera(name="tracking", mode=mujoco.mjtCamLight.mjCAMLIGHT_TRACKCOM, pos=[0.0, -1.1, 0.45],
-                         xyaxes=[1.0, 0.0, 0.0, 0.0, 0.35, 0.94])
+        trunk.add_camera(
+            name="tracking",
+            mode=mujoco.mjtCamLight.mjCAMLIGHT_TRACKCOM,
+            pos=[0.0, -1.1, 0.45],
+            xyaxes=[1.0, 0.0, 0.0, 0.0, 0.35, 0.94],
+        )
     _finish_scene(spec, params, sim or SimCfg(), feet)
     return spec
 
@@ -301,8 +402,9 @@ def go1_layout(model: mujoco.MjModel) -> Go1Layout:
         return int(model.sensor_adr[model.sensor(name).id])
 
     trunk = model.body("trunk").id
-    free = [j for j in range(model.njnt)
-            if model.jnt_bodyid[j] == trunk and model.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE]
+    free = [
+        j for j in range(model.njnt) if model.jnt_bodyid[j] == trunk and model.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE
+    ]
     joints = [model.joint(name) for name in POLICY_JOINT_NAMES]
     return Go1Layout(
         trunk_body=trunk,

@@ -11,6 +11,8 @@ raises :class:`RenderingUnavailableError` naming the missing package when none w
 ``imageio`` and ``imageio-ffmpeg`` (``pip install isaac_hydra_ext[video]``).
 """
 
+# mujoco's compiled modules ship no stubs, so pyright cannot see MjModel, mj_* functions and mjt* enums.
+# pyright: reportAttributeAccessIssue=false
 from __future__ import annotations
 
 import importlib
@@ -107,10 +109,10 @@ class Go1Renderer:
 
     def render(self, env_index: int = 0) -> np.ndarray:
         """Render the current frame of env ``env_index`` as (height, width, 3) uint8 RGB."""
+        assert self._context is not None, "Go1Renderer.render() after close()"
         model, data = self.env.sim.data_for(env_index)
         self._context.make_current()
-        mujoco.mjv_updateScene(model, data, self._option, None, self._camera, mujoco.mjtCatBit.mjCAT_ALL,
-                               self._scene)
+        mujoco.mjv_updateScene(model, data, self._option, None, self._camera, mujoco.mjtCatBit.mjCAT_ALL, self._scene)
         mujoco.mjr_render(self._rect, self._scene, self._mjr)
         rgb = np.empty((self.height, self.width, 3), dtype=np.uint8)
         mujoco.mjr_readPixels(rgb, None, self._rect, self._mjr)
@@ -119,6 +121,7 @@ class Go1Renderer:
     def close(self) -> None:
         """Free the GL resources."""
         if self._mjr is not None:
+            assert self._context is not None  # the GL context is freed only after the MuJoCo render context
             self._context.make_current()
             self._mjr.free()
             self._mjr = None
@@ -136,14 +139,17 @@ class Mp4Writer:
             import imageio.v2 as imageio
             import imageio_ffmpeg  # noqa: F401  (imageio's ffmpeg plugin needs it)
         except ImportError as err:
-            raise ImportError("MP4 writing needs imageio and imageio-ffmpeg: pip install imageio imageio-ffmpeg "
-                              "(or pip install isaac_hydra_ext[video])") from err
+            raise ImportError(
+                "MP4 writing needs imageio and imageio-ffmpeg: pip install imageio imageio-ffmpeg "
+                "(or pip install isaac_hydra_ext[video])"
+            ) from err
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self.path = path
         self._writer = imageio.get_writer(path, fps=fps, codec="libx264", quality=7, macro_block_size=8)
 
     def append(self, frame: np.ndarray) -> None:
         """Add one (H, W, 3) uint8 frame."""
+        assert self._writer is not None, "Mp4Writer.append() after close()"
         self._writer.append_data(frame)
 
     def close(self) -> None:
@@ -159,8 +165,16 @@ class Mp4Writer:
         self.close()
 
 
-def record_video(env: Any, policy: Callable[[np.ndarray], np.ndarray], path: str, num_steps: int,
-                 env_index: int = 0, width: int = 640, height: int = 480, seed: int | None = 0) -> str:
+def record_video(
+    env: Any,
+    policy: Callable[[np.ndarray], np.ndarray],
+    path: str,
+    num_steps: int,
+    env_index: int = 0,
+    width: int = 640,
+    height: int = 480,
+    seed: int | None = 0,
+) -> str:
     """Reset ``env``, run ``policy`` (obs (B, 48) -> actions (B, 12)) for ``num_steps`` and film env ``env_index``.
 
     One frame per policy step (50 fps = real time). Returns ``path``.

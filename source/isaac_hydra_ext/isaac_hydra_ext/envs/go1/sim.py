@@ -7,6 +7,8 @@ contact forces are seen at physics rate as Isaac Lab's contact sensor sees them.
 while stepping; ``nthread > 1`` spreads the worlds over a thread pool.
 """
 
+# mujoco's compiled modules ship no stubs, so pyright cannot see MjModel, mj_* functions and mjt* enums.
+# pyright: reportAttributeAccessIssue=false
 from __future__ import annotations
 
 import copy
@@ -60,14 +62,26 @@ class BatchedSim:
 
     def step(self, ctrl: np.ndarray) -> None:
         """Run ``decimation`` physics steps of every world with ``ctrl`` (B, nu) held constant."""
+        assert self._runner is not None, "BatchedSim.step() after close()"
         self._ctrl[:] = ctrl[:, None, :]
-        self._runner.rollout(self.models, self._datas, self.state, self._ctrl, nstep=self.decimation,
-                             skip_checks=True, initial_warmstart=self._warmstart, state=self.trajectory,
-                             sensordata=self.sensordata)
+        self._runner.rollout(
+            self.models,
+            self._datas,
+            self.state,
+            self._ctrl,
+            nstep=self.decimation,
+            skip_checks=True,
+            initial_warmstart=self._warmstart,
+            state=self.trajectory,
+            sensordata=self.sensordata,
+        )
         self.state[:] = self.trajectory[:, -1]
 
-    def joint_velocity_history(self, qvel_adr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Joint velocities before and after the last physics step of the last :meth:`step`, each (B, n)."""
+    def joint_velocity_history(self, qvel_adr: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """Joint velocities before and after the last physics step of the last :meth:`step`, each (B, n).
+
+        ``before`` is None when ``decimation`` is 1 (the trajectory then holds only the state after the step).
+        """
         before = self.trajectory[:, -2, self.qvel_offset + qvel_adr] if self.decimation > 1 else None
         after = self.trajectory[:, -1, self.qvel_offset + qvel_adr]
         return before, after

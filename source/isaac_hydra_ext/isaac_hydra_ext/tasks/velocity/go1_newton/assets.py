@@ -22,6 +22,8 @@ Ground
 Nothing here downloads anything. Importing this module imports Isaac Lab 3.x (``isaaclab.sim``, ``isaaclab.terrains``).
 """
 
+# Isaac Lab 3.x, isaaclab_newton, the Isaac Sim importer and pxr are not installed where the package is type-checked:
+# pyright: reportMissingImports=false
 from __future__ import annotations
 
 import os
@@ -46,7 +48,8 @@ else:
 
 ASSET_CACHE = os.environ.get("IHE_GO1_ASSET_DIR") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-    "isaac_hydra_ext", "go1_newton",
+    "isaac_hydra_ext",
+    "go1_newton",
 )
 """Where the Go1 MJCF and its converted USD are kept: ``$IHE_GO1_ASSET_DIR``, else
 ``${XDG_CACHE_HOME:-~/.cache}/isaac_hydra_ext/go1_newton`` (read at import)."""
@@ -73,8 +76,11 @@ def isaaclab_go1_mjcf(params: Go1Params = GO1) -> str:
 
     from isaac_hydra_ext.envs.go1 import write_go1_mjcf
 
+    # mujoco's compiled modules ship no stubs: pyright cannot see MjSpec and mjtGeom (hence the two ignores below)
     with tempfile.TemporaryDirectory(prefix="ihe_go1_") as tmp:
-        spec = mujoco.MjSpec.from_file(write_go1_mjcf(os.path.join(tmp, "go1.xml"), params))
+        spec = mujoco.MjSpec.from_file(  # pyright: ignore[reportAttributeAccessIssue]
+            write_go1_mjcf(os.path.join(tmp, "go1.xml"), params)
+        )
     for geom in list(spec.worldbody.geoms):  # the floor: Isaac Lab's terrain is the ground
         spec.delete(geom)
     for light in list(spec.worldbody.lights):
@@ -89,9 +95,18 @@ def isaaclab_go1_mjcf(params: Go1Params = GO1) -> str:
         body.explicitinertial = True
         body.mass = FOOT_MASS
         body.inertia = [0.4 * FOOT_MASS * radius**2] * 3  # solid sphere
-        body.add_geom(name=f"{foot}_collision", type=mujoco.mjtGeom.mjGEOM_SPHERE, size=[radius, 0.0, 0.0],
-                      contype=sphere.contype, conaffinity=sphere.conaffinity, condim=sphere.condim,
-                      priority=sphere.priority, friction=list(sphere.friction), rgba=list(sphere.rgba), mass=0.0)
+        body.add_geom(
+            name=f"{foot}_collision",
+            type=mujoco.mjtGeom.mjGEOM_SPHERE,  # pyright: ignore[reportAttributeAccessIssue]
+            size=[radius, 0.0, 0.0],
+            contype=sphere.contype,
+            conaffinity=sphere.conaffinity,
+            condim=sphere.condim,
+            priority=sphere.priority,
+            friction=list(sphere.friction),
+            rgba=list(sphere.rgba),
+            mass=0.0,
+        )
         spec.delete(sphere)
     spec.compile()  # fails loudly here rather than in the importer
     return spec.to_xml()

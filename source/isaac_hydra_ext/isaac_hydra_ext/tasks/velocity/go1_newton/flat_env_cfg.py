@@ -20,6 +20,8 @@ Relative to :class:`~isaac_hydra_ext.tasks.velocity.go1.flat_env_cfg.SberGo1Flat
 Isaac Lab 3.x only (Newton, ``MjcfFileCfg`` and the standalone importer do not exist in 2.x).
 """
 
+# Isaac Lab (isaaclab.sim) is not installed where the package is type-checked:
+# pyright: reportMissingImports=false
 from __future__ import annotations
 
 import isaaclab.sim as sim_utils
