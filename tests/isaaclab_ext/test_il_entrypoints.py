@@ -8,6 +8,7 @@ load NVIDIA's Go1 asset (``IsaacLabEnvDouble``, beside ``test_il_isaaclab.py`` w
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 
 import pytest
@@ -22,7 +23,9 @@ ROUGH_PLAY = "Isaac-Velocity-Sber-Unitree-Go1-Play-v0"
 
 @pytest.fixture
 def no_simulator(monkeypatch):
-    from isaac_hydra_ext.isaaclab import compat, entrypoints
+    from isaac_hydra_ext.isaaclab import compat
+    from isaac_hydra_ext.isaaclab import play as play_script
+    from isaac_hydra_ext.isaaclab import train as train_script
     from isaaclab_env_double import IsaacLabEnvDouble
 
     made = []
@@ -37,7 +40,9 @@ def no_simulator(monkeypatch):
         return env
 
     monkeypatch.setattr(compat, "launch", launch)
-    monkeypatch.setattr(entrypoints, "_make_env", make_env)
+    # the seam: run_train / run_play take the env factory as their `make_env` parameter
+    monkeypatch.setattr(train_script, "run_train", functools.partial(train_script.run_train, make_env=make_env))
+    monkeypatch.setattr(play_script, "run_play", functools.partial(play_script.run_play, make_env=make_env))
     return made
 
 
