@@ -46,7 +46,7 @@ def no_simulator(monkeypatch):
     return made
 
 
-def test_train_then_play_writes_isaac_lab_layout_and_exports(tmp_path, monkeypatch, no_simulator):
+def test_train_then_play_writes_isaac_lab_layout_and_exports(tmp_path, monkeypatch, capsys, no_simulator):
     from isaac_hydra_ext.isaaclab.entrypoints import main_play, main_train
 
     monkeypatch.chdir(tmp_path)
@@ -62,12 +62,33 @@ def test_train_then_play_writes_isaac_lab_layout_and_exports(tmp_path, monkeypat
     assert sorted(p.name for p in run.glob("model_*.pt")) == ["model_1.pt", "model_2.pt", "model_3.pt"]
     assert no_simulator[0].closed
 
-    code = main_play(["--task", ROUGH_PLAY, "--num_steps", "5", "--device", "cpu"])
+    capsys.readouterr()
+    code = main_play(["--task", ROUGH_PLAY, "--num_steps", "55", "--num_envs", "3", "--device", "cpu"])
     assert code == 0
+    out = capsys.readouterr().out
+    # the shared replay report (envs/replay.py): the double's 50-step episodes end, and its extras["log"] shows
+    assert f"played 55 steps x 3 envs of {ROUGH_PLAY} from {run / 'model_3.pt'}" in out, out
+    assert "episodes: 3 finished (0 terminated, 3 truncated by the time limit)" in out, out
+    assert "Episode_Reward/track_lin_vel_xy_exp  0.5000" in out, out
     exported = run / "exported"
     scripted = torch.jit.load(str(exported / "policy.pt"))
     assert scripted(torch.zeros(2, 235)).shape == (2, 12)
     assert (exported / "policy.onnx").stat().st_size > 0
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--num_envs", "0"], "--num_envs=0 is invalid: must be an integer >= 1"),
+    (["--num_steps", "-5"], "--num_steps=-5 is invalid: must be an integer >= 0"),
+])
+def test_bad_play_values_are_one_line_before_the_simulator_starts(tmp_path, monkeypatch, capsys, no_simulator, args,
+                                                                  message):
+    from isaac_hydra_ext.isaaclab.entrypoints import main_play
+
+    monkeypatch.chdir(tmp_path)
+    assert main_play(["--task", ROUGH_PLAY, "--device", "cpu", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+    assert not no_simulator  # nothing was built
 
 
 def test_bad_override_is_a_clear_error(tmp_path, monkeypatch, capsys, no_simulator):
