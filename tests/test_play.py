@@ -167,6 +167,18 @@ def test_go1_play_envs_are_distinct_episodes_and_reproducible(go1_checkpoint):
     assert returns(4) != first
 
 
+def test_command_goes_to_the_play_envs_fixed_command(go1_checkpoint):
+    cfg = play_cli.PlayConfig(checkpoint=str(go1_checkpoint), command=[0.8, 0.0, 0.3])
+    env_cfg = play_cli.play_env_config(cfg, str(go1_checkpoint), load_policy(str(go1_checkpoint)).config_yaml)
+    assert env_cfg.kwargs["commands"]["fixed_command"] == [0.8, 0.0, 0.3]
+    env = make_vec_env(env_cfg, 2)
+    try:
+        obs, _ = env.reset(seed=0)
+    finally:
+        env.close()
+    assert torch.allclose(obs[:, 9:12], torch.tensor([[0.8, 0.0, 0.3]] * 2))  # the command part of the observation
+
+
 # ---- any gymnasium env: Pendulum ----------------------------------------------------------------------------------
 def test_generic_play_on_pendulum_matches_a_hand_rollout(pendulum_checkpoint, capsys):
     code, out, err = _main(

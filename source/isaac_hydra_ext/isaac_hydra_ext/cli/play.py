@@ -25,7 +25,7 @@ import copy
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -131,8 +131,9 @@ def _trained_env_config(config_yaml: str) -> EnvConfig | None:
     node = OmegaConf.select(OmegaConf.create(config_yaml), "env", default=None)
     if node is None:
         return None
-    known = {k: v for k, v in OmegaConf.to_container(node).items() if k in EnvConfig.__dataclass_fields__}
-    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(EnvConfig), known))
+    stored = cast("dict[str, Any]", OmegaConf.to_container(node))
+    known = {k: v for k, v in stored.items() if k in EnvConfig.__dataclass_fields__}
+    return cast(EnvConfig, OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(EnvConfig), known)))
 
 
 def play_env_config(cfg: PlayConfig, checkpoint: str, config_yaml: str) -> EnvConfig:
@@ -145,9 +146,10 @@ def play_env_config(cfg: PlayConfig, checkpoint: str, config_yaml: str) -> EnvCo
 
     try:
         trained = _trained_env_config(config_yaml)
-    except OmegaConfBaseException as exc:
+    except Exception as exc:  # noqa: BLE001 - only the stored YAML was parsed: a malformed checkpoint config
         raise PlayError(
-            f"checkpoint {checkpoint}: its env config cannot be read ({str(exc).splitlines()[0]}); "
+            f"checkpoint {checkpoint}: its env config cannot be read ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())[:200]}); "
             "pass env_id=<gymnasium id>"
         ) from exc
     if trained is not None and trained.backend == "isaaclab":
@@ -258,7 +260,7 @@ def parse_args(argv: list[str]) -> PlayConfig:
         merged = OmegaConf.merge(OmegaConf.structured(PlayConfig), OmegaConf.from_dotlist(argv))
     except OmegaConfBaseException as exc:
         raise PlayError(f"{str(exc).splitlines()[0]} (keys: {', '.join(PlayConfig.__dataclass_fields__)})") from exc
-    return OmegaConf.to_object(merged)
+    return cast(PlayConfig, OmegaConf.to_object(merged))
 
 
 def main(argv: list[str] | None = None) -> int:

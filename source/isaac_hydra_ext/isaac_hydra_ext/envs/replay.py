@@ -90,10 +90,12 @@ def replay(
     if steps is None and keep_running is None:
         raise ValueError("replay needs steps or keep_running, else it never stops")
     spec = env.spec
-    low = high = None
+    bounds: tuple[torch.Tensor, torch.Tensor] | None = None
     if clip_actions and spec.action_low:
-        low = torch.as_tensor(spec.action_low, dtype=torch.float32, device=env.device)
-        high = torch.as_tensor(spec.action_high, dtype=torch.float32, device=env.device)
+        bounds = (
+            torch.as_tensor(spec.action_low, dtype=torch.float32, device=env.device),
+            torch.as_tensor(spec.action_high, dtype=torch.float32, device=env.device),
+        )
     report = ReplayReport(steps=0, num_envs=env.num_envs)
     obs, _ = env.reset(seed=seed)
     if on_frame is not None:
@@ -105,8 +107,8 @@ def replay(
     while (steps is None or report.steps < steps) and (keep_running is None or keep_running()):
         with torch.inference_mode():
             actions = policy(obs).to(env.device)
-            if low is not None:
-                actions = torch.maximum(torch.minimum(actions, high), low)
+            if bounds is not None:
+                actions = torch.maximum(torch.minimum(actions, bounds[1]), bounds[0])
         step = env.step(actions)
         report.steps += 1
         ep_return += step.reward.detach().to("cpu", torch.float64)

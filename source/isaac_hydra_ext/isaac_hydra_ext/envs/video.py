@@ -49,6 +49,8 @@ class Mp4Writer:
 
     def append(self, frame: np.ndarray) -> None:
         """Add one (H, W, 3) uint8 frame."""
+        if self._writer is None:
+            raise ValueError(f"{self.path} is closed")
         self._writer.append_data(frame)
 
     def close(self) -> None:
@@ -122,6 +124,8 @@ class VideoRecorder:
 
     def capture(self) -> None:
         """Render the current frame of the filmed env and append it."""
+        if self._writer is None:
+            raise VideoError(f"the video {self.path} is closed already")
         try:
             frame = self._render(self._env_index)
             self._writer.append(np.asarray(frame, dtype=np.uint8))

@@ -148,24 +148,43 @@ def export_onnx(policy: GaussianPolicy, path: str, opset: int = 17) -> str:
     """
     module = DeterministicPolicy(policy)
     dummy = torch.zeros(1, policy.obs_dim)
-    names = {"input_names": ["obs"], "output_names": ["actions"]}
     _require("onnx", "PyTorch's ONNX exporter")
     has_dynamo = "dynamo" in inspect.signature(torch.onnx.export).parameters
 
     def legacy(tmp: str) -> None:  # the TorchScript-based exporter: needs only onnx
-        extra = {"dynamo": False} if has_dynamo else {}
+        axes = {"obs": {0: "batch"}, "actions": {0: "batch"}}
+        if has_dynamo:  # PyTorch >= 2.5 asks which exporter; older ones have only this one
+            torch.onnx.export(
+                module,
+                (dummy,),
+                tmp,
+                input_names=["obs"],
+                output_names=["actions"],
+                opset_version=opset,
+                dynamic_axes=axes,
+                dynamo=False,
+            )
+        else:
+            torch.onnx.export(
+                module,
+                (dummy,),
+                tmp,
+                input_names=["obs"],
+                output_names=["actions"],
+                opset_version=opset,
+                dynamic_axes=axes,
+            )
+
+    def dynamo(tmp: str) -> None:  # needs onnxscript too
         torch.onnx.export(
             module,
             (dummy,),
             tmp,
-            opset_version=opset,
-            dynamic_axes={"obs": {0: "batch"}, "actions": {0: "batch"}},
-            **names,
-            **extra,
+            dynamic_shapes=({0: torch.export.Dim("batch")},),
+            dynamo=True,
+            input_names=["obs"],
+            output_names=["actions"],
         )
-
-    def dynamo(tmp: str) -> None:  # needs onnxscript too
-        torch.onnx.export(module, (dummy,), tmp, dynamic_shapes=({0: torch.export.Dim("batch")},), dynamo=True, **names)
 
     try:
         return _write_atomically(path, legacy)
