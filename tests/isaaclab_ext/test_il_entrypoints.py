@@ -8,6 +8,7 @@ load NVIDIA's Go1 asset (``IsaacLabEnvDouble``, beside ``test_il_isaaclab.py`` w
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 
 import pytest
@@ -22,7 +23,9 @@ ROUGH_PLAY = "Isaac-Velocity-Sber-Unitree-Go1-Play-v0"
 
 @pytest.fixture
 def no_simulator(monkeypatch):
-    from isaac_hydra_ext.isaaclab import compat, entrypoints
+    from isaac_hydra_ext.isaaclab import compat
+    from isaac_hydra_ext.isaaclab import play as play_script
+    from isaac_hydra_ext.isaaclab import train as train_script
     from isaaclab_env_double import IsaacLabEnvDouble
 
     made = []
@@ -37,11 +40,13 @@ def no_simulator(monkeypatch):
         return env
 
     monkeypatch.setattr(compat, "launch", launch)
-    monkeypatch.setattr(entrypoints, "_make_env", make_env)
+    # the seam: run_train / run_play take the env factory as their `make_env` parameter
+    monkeypatch.setattr(train_script, "run_train", functools.partial(train_script.run_train, make_env=make_env))
+    monkeypatch.setattr(play_script, "run_play", functools.partial(play_script.run_play, make_env=make_env))
     return made
 
 
-def test_train_then_play_writes_isaac_lab_layout_and_exports(tmp_path, monkeypatch, no_simulator):
+def test_train_then_play_writes_isaac_lab_layout_and_exports(tmp_path, monkeypatch, capsys, no_simulator):
     from isaac_hydra_ext.isaaclab.entrypoints import main_play, main_train
 
     monkeypatch.chdir(tmp_path)
@@ -57,12 +62,33 @@ def test_train_then_play_writes_isaac_lab_layout_and_exports(tmp_path, monkeypat
     assert sorted(p.name for p in run.glob("model_*.pt")) == ["model_1.pt", "model_2.pt", "model_3.pt"]
     assert no_simulator[0].closed
 
-    code = main_play(["--task", ROUGH_PLAY, "--num_steps", "5", "--device", "cpu"])
+    capsys.readouterr()
+    code = main_play(["--task", ROUGH_PLAY, "--num_steps", "55", "--num_envs", "3", "--device", "cpu"])
     assert code == 0
+    out = capsys.readouterr().out
+    # the shared replay report (envs/replay.py): the double's 50-step episodes end, and its extras["log"] shows
+    assert f"played 55 steps x 3 envs of {ROUGH_PLAY} from {run / 'model_3.pt'}" in out, out
+    assert "episodes: 3 finished (0 terminated, 3 truncated by the time limit)" in out, out
+    assert "Episode_Reward/track_lin_vel_xy_exp  0.5000" in out, out
     exported = run / "exported"
     scripted = torch.jit.load(str(exported / "policy.pt"))
     assert scripted(torch.zeros(2, 235)).shape == (2, 12)
     assert (exported / "policy.onnx").stat().st_size > 0
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--num_envs", "0"], "--num_envs=0 is invalid: must be an integer >= 1"),
+    (["--num_steps", "-5"], "--num_steps=-5 is invalid: must be an integer >= 0"),
+])
+def test_bad_play_values_are_one_line_before_the_simulator_starts(tmp_path, monkeypatch, capsys, no_simulator, args,
+                                                                  message):
+    from isaac_hydra_ext.isaaclab.entrypoints import main_play
+
+    monkeypatch.chdir(tmp_path)
+    assert main_play(["--task", ROUGH_PLAY, "--device", "cpu", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+    assert not no_simulator  # nothing was built
 
 
 def test_bad_override_is_a_clear_error(tmp_path, monkeypatch, capsys, no_simulator):

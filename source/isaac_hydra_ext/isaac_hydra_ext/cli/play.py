@@ -1,26 +1,37 @@
 """``python -m isaac_hydra_ext.play [checkpoint=<path>|latest] [key=value ...]``: replay a checkpoint.
 
-Runs the policy's deterministic action (the Gaussian mean) on the checkpoint's env — the ``-Play-`` twin when one
-is registered (for the Go1 task: fixed command, no noise, no randomization) — prints the mean return and, for the
-Go1 task, the velocity-tracking errors; writes an MP4 rendered offscreen (Go1 task; needs EGL or OSMesa, see
-docs/go1_task.md) and exports the policy to TorchScript and ONNX next to the checkpoint. Examples::
+Runs the policy's deterministic action (the Gaussian mean) on the checkpoint's env, made exactly as training made it
+(:func:`~isaac_hydra_ext.envs.factory.make_vec_env` with the run's env config, so the same autoreset and kwargs) but
+on the ``-Play-`` twin of its id when one is registered (for the Go1 task: fixed command, no noise, no pushes).
+Each of the ``num_envs`` envs gets its own seed stream. It prints the episodes' return, length and terminations and
+the env's own episode metrics under the env's names (for the Go1 task ``Metrics/base_velocity/error_vel_xy`` ...),
+writes an MP4 of env 0 through the env's ``render_frame`` hook (the Go1 task renders offscreen and needs EGL or
+OSMesa, see docs/go1_task.md; gymnasium envs render with ``render_mode="rgb_array"``), and *after* the replay
+exports the policy to TorchScript and ONNX next to the checkpoint (a failed export is one line; the replay stands).
+The loop and the report are :mod:`isaac_hydra_ext.envs.replay`, shared with the Isaac Lab play script. Examples::
 
-    python -m isaac_hydra_ext.play                                   # the newest run's last checkpoint
-    python -m isaac_hydra_ext.play checkpoint=logs/appo/appo/<run>/model_300.pt command=[0.8,0.0,0.3]
-    python -m isaac_hydra_ext.play checkpoint=<path> video=false steps=3000 num_envs=64
+    python -m isaac_hydra_ext.play                                   # the newest checkpoint under logs/appo
+    python -m isaac_hydra_ext.play checkpoint=logs/appo/go1/<run>/model_300.pt command=[0.8,0.0,0.3]
+    python -m isaac_hydra_ext.play checkpoint=logs/appo/go1/<run> video=false steps=3000 num_envs=64
 
-Exit codes: 0 done, 2 bad input (missing or invalid checkpoint, unknown env), 3 video requested but no
-offscreen OpenGL backend (the message says which system package to install; or pass ``video=false``).
+Exit codes: 0 done (also when only the export failed: see its line), 2 bad input (a bad value, a missing or invalid
+checkpoint, an unknown env), 3 video requested but it cannot be written (the message names the cause, e.g. the
+system package for offscreen OpenGL; or pass ``video=false``).
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
+
+from ..config.schema import EnvConfig
+from ..envs.replay import ReplayReport, report_lines
 
 
 @dataclass
@@ -28,7 +39,8 @@ class PlayConfig:
     """Options of ``python -m isaac_hydra_ext.play``."""
 
     checkpoint: str = "latest"
-    """A ``model_<iteration>.pt`` path, or ``latest``: the newest checkpoint under ``<output_dir>/<name>/``."""
+    """A ``model_<iteration>.pt`` file, a run directory (its newest checkpoint), or ``latest``: the newest
+    checkpoint under ``<output_dir>/<name>/`` (every experiment when ``name`` is empty)."""
     output_dir: str = "logs/appo"
     """Where ``latest`` looks (``experiment.output_dir`` of the training run)."""
     name: str = ""
@@ -36,23 +48,52 @@ class PlayConfig:
     env_id: str = ""
     """Env to replay on; empty: the checkpoint's env, or its ``-Play-`` twin when registered."""
     num_envs: int = 16
-    """Envs replayed together (the video films env 0)."""
+    """Envs replayed together, each with its own seed stream (the video films env 0)."""
     steps: int = 1000
     """Policy steps to run (1000 = one 20 s episode of the Go1 task)."""
     command: list[float] = field(default_factory=list)
-    """Go1 task: fixed velocity command [vx, vy, yaw rate]; empty keeps the env's (Play: [0.5, 0, 0])."""
+    """Fixed command of tasks that take ``commands.fixed_command`` (the Go1 task: [vx, vy, yaw rate]); empty keeps
+    the env's (Go1 Play: [0.5, 0, 0])."""
     video: bool = True
-    """Write an MP4 of env 0 (Go1 task)."""
+    """Write an MP4 of env 0 (needs an env that renders; ``false`` never touches video code)."""
     video_path: str = ""
     """Where; empty: ``<run>/videos/play.mp4``."""
     export: bool = True
-    """Export the policy to ``<run>/exported/policy.pt`` (TorchScript) and ``policy.onnx``."""
+    """After the replay, export the policy to ``<run>/exported/policy.pt`` (TorchScript) and ``policy.onnx``."""
     seed: int = 0
-    """Env seed."""
+    """Env seed (the envs get their own streams from it)."""
 
 
 class PlayError(RuntimeError):
     """Bad input for play; the message says what to change."""
+
+
+@dataclass
+class PlayResult:
+    """What :func:`play` did."""
+
+    checkpoint: str
+    """The checkpoint file replayed."""
+    env_id: str
+    """The env it was replayed on."""
+    report: ReplayReport
+    """What the replay measured."""
+    video: str = ""
+    """Path of the MP4 written ("" without video)."""
+    exported: dict[str, str] = field(default_factory=dict)
+    """Format -> path of each exported file."""
+    export_problems: list[str] = field(default_factory=list)
+    """One line per export that failed or was skipped."""
+
+
+def play_problems(cfg: PlayConfig) -> list[str]:
+    """What is wrong with the values of ``cfg`` (one line each; empty: nothing)."""
+    problems = []
+    for key in ("num_envs", "steps"):
+        value = getattr(cfg, key)
+        if value < 1:
+            problems.append(f"{key}={value} is invalid: must be an integer >= 1")
+    return problems
 
 
 def _resolve_checkpoint(cfg: PlayConfig) -> str:
@@ -62,8 +103,10 @@ def _resolve_checkpoint(cfg: PlayConfig) -> str:
     if cfg.checkpoint in ("", "latest") and not cfg.name:  # the newest checkpoint of any experiment
         path = latest_checkpoint(os.path.abspath(cfg.output_dir))
         if path is None:
-            raise CheckpointError(f"checkpoint=latest: no model_<iteration>.pt under {os.path.abspath(cfg.output_dir)}; "
-                                  "train first, or pass checkpoint=<file or run directory>")
+            raise CheckpointError(
+                f"checkpoint=latest: no model_<iteration>.pt under {os.path.abspath(cfg.output_dir)}; "
+                "train first, or pass checkpoint=<file or run directory>"
+            )
         return path
     path = resolve_checkpoint(cfg.checkpoint or "latest", cfg.output_dir, cfg.name)
     assert path is not None
@@ -71,9 +114,8 @@ def _resolve_checkpoint(cfg: PlayConfig) -> str:
 
 
 def _play_env_id(env_id: str) -> str:
+    """``env_id``'s ``-Play-`` twin when one is registered (``Name-v0`` -> ``Name-Play-v0``), else ``env_id``."""
     import gymnasium as gym
-
-    from .. import envs  # noqa: F401  (registers our ids)
 
     if "-Play-" in env_id:
         return env_id
@@ -82,89 +124,130 @@ def _play_env_id(env_id: str) -> str:
     return twin if twin in gym.registry else env_id
 
 
-def play(cfg: PlayConfig) -> dict:
-    """Replay, report, film and export; return what was measured."""
-    import numpy as np
-    import torch
+def _trained_env_config(config_yaml: str) -> EnvConfig | None:
+    """The training run's ``env`` section as an :class:`EnvConfig` (None when the checkpoint carries no config)."""
+    if not config_yaml:
+        return None
+    node = OmegaConf.select(OmegaConf.create(config_yaml), "env", default=None)
+    if node is None:
+        return None
+    stored = cast("dict[str, Any]", OmegaConf.to_container(node))
+    known = {k: v for k, v in stored.items() if k in EnvConfig.__dataclass_fields__}
+    return cast(EnvConfig, OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(EnvConfig), known)))
 
+
+def play_env_config(cfg: PlayConfig, checkpoint: str, config_yaml: str) -> EnvConfig:
+    """The env config to replay on: the training run's, on its ``-Play-`` twin or on ``cfg.env_id``.
+
+    The run's backend, kwargs, time limit and action clipping are kept (a different ``env_id`` gets none of the
+    kwargs); ``cfg.command`` becomes ``kwargs.commands.fixed_command``.
+    """
     from ..envs.factory import EnvConfigError, check_env_id
-    from ..envs.registration import GO1_FLAT_ID, GO1_FLAT_PLAY_ID
-    from ..models.export import export_policy, load_policy
 
+    try:
+        trained = _trained_env_config(config_yaml)
+    except Exception as exc:  # noqa: BLE001 - only the stored YAML was parsed: a malformed checkpoint config
+        raise PlayError(
+            f"checkpoint {checkpoint}: its env config cannot be read ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())[:200]}); "
+            "pass env_id=<gymnasium id>"
+        ) from exc
+    if trained is not None and trained.backend == "isaaclab":
+        raise PlayError(
+            f"checkpoint {checkpoint} was trained on the Isaac Lab task {trained.id}: replay it with "
+            f"scripts/reinforcement_learning/appo/play.py --task <its -Play- id> --checkpoint {checkpoint}"
+        )
+    if trained is None or not trained.id or trained.id == "???":
+        if not cfg.env_id:
+            raise PlayError(f"checkpoint {checkpoint} does not name its env; pass env_id=<gymnasium id>")
+        env_cfg = EnvConfig(id=cfg.env_id)
+    elif cfg.env_id and cfg.env_id not in (trained.id, _play_env_id(trained.id)):
+        env_cfg = EnvConfig(id=cfg.env_id, clip_actions=trained.clip_actions)  # another env: none of its kwargs
+    else:
+        env_cfg = copy.deepcopy(trained)
+        env_cfg.id = cfg.env_id or (_play_env_id(trained.id) if trained.backend == "gym" else trained.id)
+        env_cfg.launch = type(trained.launch)()
+    if env_cfg.backend == "gym":
+        try:
+            env_cfg.id = check_env_id(env_cfg.id)
+        except EnvConfigError as exc:
+            raise PlayError(str(exc)) from exc
+    if cfg.command:
+        kwargs: dict[str, Any] = dict(env_cfg.kwargs)
+        kwargs["commands"] = {**dict(kwargs.get("commands") or {}), "fixed_command": [float(x) for x in cfg.command]}
+        env_cfg.kwargs = kwargs
+    return env_cfg
+
+
+def _make_env(cfg: PlayConfig, env_cfg: EnvConfig) -> Any:
+    from ..envs.factory import EnvConfigError, make_vec_env
+
+    try:
+        return make_vec_env(env_cfg, cfg.num_envs)
+    except (EnvConfigError, TypeError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if cfg.command:
+            raise PlayError(
+                f"command={list(cfg.command)}: env {env_cfg.id} cannot take it as "
+                f"commands.fixed_command (command= is for tasks with a fixed command, such as the Go1 "
+                f"task's [vx, vy, yaw_rate]): {first}"
+            ) from exc
+        raise PlayError(f"cannot make env {env_cfg.id}: {first}") from exc
+
+
+def play(cfg: PlayConfig) -> PlayResult:
+    """Replay, report, film and then export.
+
+    Raises :class:`PlayError` or ``CheckpointError`` for bad input and :class:`~isaac_hydra_ext.envs.video.VideoError`
+    when a requested video cannot be written (before the first step).
+    """
+    from ..envs.replay import replay
+    from ..models.export import export_after_replay, load_policy
+
+    problems = play_problems(cfg)
+    if problems:
+        raise PlayError("; ".join(problems))
     checkpoint = _resolve_checkpoint(cfg)
     loaded = load_policy(checkpoint)
-    trained = OmegaConf.create(loaded.config_yaml) if loaded.config_yaml else OmegaConf.create({})
-    env_id = cfg.env_id or _play_env_id(str(OmegaConf.select(trained, "env.id", default="")))
-    if not env_id:
-        raise PlayError(f"checkpoint {checkpoint} does not name its env; pass env_id=<gymnasium id>")
-    try:
-        env_id = check_env_id(env_id)
-    except EnvConfigError as exc:
-        raise PlayError(str(exc)) from exc
-    kwargs = dict(OmegaConf.to_container(OmegaConf.select(trained, "env.kwargs", default={})) or {})
-    go1 = env_id in (GO1_FLAT_ID, GO1_FLAT_PLAY_ID)
-    if cfg.command:
-        if not go1 or len(cfg.command) != 3:
-            raise PlayError(f"command={list(cfg.command)} is invalid: must be [vx, vy, yaw_rate] for the Go1 task")
-        kwargs.setdefault("commands", {})["fixed_command"] = [float(x) for x in cfg.command]
-    import gymnasium as gym
-
-    if gym.spec(env_id).vector_entry_point is not None:
-        env = gym.make_vec(env_id, num_envs=cfg.num_envs, vectorization_mode="vector_entry_point", **kwargs)
-    else:
-        env = gym.make_vec(env_id, num_envs=cfg.num_envs, vectorization_mode="sync", **kwargs)
-    obs_dim = env.single_observation_space.shape[0]
-    if obs_dim != loaded.obs_dim:
-        raise PlayError(f"env {env_id} has {obs_dim} observations, the checkpoint's policy takes {loaded.obs_dim}")
+    env_cfg = play_env_config(cfg, checkpoint, loaded.config_yaml)
     run_dir = os.path.dirname(checkpoint)
-    # Export first: it needs nothing from the replay, and it must not fail after minutes of rendering.
-    exported = export_policy(loaded.policy, os.path.join(run_dir, "exported")) if cfg.export else None
-    renderer = writer = None
-    if cfg.video and go1:
-        from ..envs.go1.render import Go1Renderer, Mp4Writer
+    recorder = None
+    if cfg.video:
+        from ..envs.video import rendering_env_config
 
-        video_path = cfg.video_path or os.path.join(run_dir, "videos", "play.mp4")
-        renderer = Go1Renderer(env.unwrapped if hasattr(env, "unwrapped") else env)
-        writer = Mp4Writer(video_path, fps=1.0 / env.unwrapped.step_dt)
-    low, high = env.single_action_space.low, env.single_action_space.high
-    bounded = bool(np.all(np.isfinite(low)) and np.all(np.isfinite(high)))
-    obs, _ = env.reset(seed=cfg.seed)
-    returns = np.zeros(cfg.num_envs)
-    finished, falls = [], 0
-    lin_err, yaw_err = [], []
+        env_cfg = rendering_env_config(env_cfg)
+    env = _make_env(cfg, env_cfg)
     try:
-        for _ in range(cfg.steps):
-            with torch.inference_mode():
-                actions = loaded.policy(torch.as_tensor(obs, dtype=torch.float32)).numpy()
-            if bounded:
-                actions = np.clip(actions, low, high)
-            if go1:  # Isaac Lab's observation order: lin vel (0:3), ang vel (3:6), gravity, command (9:12), ...
-                lin_err.append(np.linalg.norm(obs[:, 0:2] - obs[:, 9:11], axis=1).mean())
-                yaw_err.append(np.abs(obs[:, 5] - obs[:, 11]).mean())
-            obs, reward, terminated, truncated, _ = env.step(actions)
-            returns += reward
-            done = np.logical_or(terminated, truncated)
-            falls += int(np.sum(terminated))
-            finished.extend(returns[done].tolist())
-            returns[done] = 0.0
-            if writer is not None:
-                writer.append(renderer.render(0))
+        if (env.spec.obs_dim, env.spec.act_dim) != (loaded.obs_dim, loaded.act_dim):
+            raise PlayError(
+                f"env {env_cfg.id} has {env.spec.obs_dim} observations and {env.spec.act_dim} actions, "
+                f"the checkpoint's policy {loaded.obs_dim} and {loaded.act_dim}; pass env_id=<the "
+                "env it was trained on>"
+            )
+        if cfg.video:
+            from ..envs.video import VideoRecorder
+
+            recorder = VideoRecorder(env, cfg.video_path or os.path.join(run_dir, "videos", "play.mp4"))
+        report = replay(
+            env,
+            loaded.policy,
+            cfg.steps,
+            cfg.seed,
+            clip_actions=env_cfg.clip_actions,
+            on_frame=None if recorder is None else recorder.capture,
+        )
+        if recorder is not None:
+            recorder.close()
+    except BaseException:
+        if recorder is not None:
+            recorder.abort()
+        raise
     finally:
-        if writer is not None:
-            writer.close()
-        if renderer is not None:
-            renderer.close()
         env.close()
-    result = {"checkpoint": checkpoint, "env_id": env_id, "steps": cfg.steps, "num_envs": cfg.num_envs,
-              "episodes_finished": len(finished), "terminations": falls,
-              "mean_return": float(np.mean(finished)) if finished else float(np.mean(returns))}
-    if go1:
-        result["mean_lin_vel_error_m_s"] = float(np.mean(lin_err))
-        result["mean_yaw_rate_error_rad_s"] = float(np.mean(yaw_err))
-    if writer is not None:
-        result["video"] = writer.path
-    if exported is not None:
-        result["exported"] = exported
+    result = PlayResult(checkpoint, env_cfg.id, report, video="" if recorder is None else recorder.path)
+    if cfg.export:  # after the replay: an unwritable run directory or a missing package must not cost the replay
+        exported = export_after_replay(loaded.policy, os.path.join(run_dir, "exported"))
+        result.exported, result.export_problems = exported.paths, exported.problems
     return result
 
 
@@ -177,37 +260,32 @@ def parse_args(argv: list[str]) -> PlayConfig:
         merged = OmegaConf.merge(OmegaConf.structured(PlayConfig), OmegaConf.from_dotlist(argv))
     except OmegaConfBaseException as exc:
         raise PlayError(f"{str(exc).splitlines()[0]} (keys: {', '.join(PlayConfig.__dataclass_fields__)})") from exc
-    return OmegaConf.to_object(merged)
+    return cast(PlayConfig, OmegaConf.to_object(merged))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point (``appo-play``); returns the exit code."""
-    from ..envs.go1.render import RenderingUnavailableError
+    from ..envs.video import VideoError
     from ..utils.checkpoint import CheckpointError
+    from ..utils.run_dirs import RunDirError
 
     try:
         result = play(parse_args(sys.argv[1:] if argv is None else argv))
-    except (PlayError, CheckpointError) as exc:
+    except (PlayError, CheckpointError, RunDirError) as exc:
         print(f"Error: {exc}", file=sys.stderr, flush=True)
         return 2
-    except (RenderingUnavailableError, ImportError) as exc:
-        print(f"Error: cannot write the video: {exc}\n(pass video=false to replay without it)", file=sys.stderr,
-              flush=True)
+    except VideoError as exc:
+        print(f"Error: {exc} (pass video=false to replay without a video)", file=sys.stderr, flush=True)
         return 3
-    print(f"played {result['steps']} steps x {result['num_envs']} envs of {result['env_id']} "
-          f"from {result['checkpoint']}")
-    print(f"  episodes finished: {result['episodes_finished']}, terminations (falls): {result['terminations']}, "
-          f"mean return: {result['mean_return']:.3f}")
-    if "mean_lin_vel_error_m_s" in result:
-        print(f"  tracking error: linear velocity {result['mean_lin_vel_error_m_s']:.3f} m/s, "
-              f"yaw rate {result['mean_yaw_rate_error_rad_s']:.3f} rad/s")
-    if "video" in result:
-        print(f"  video: {result['video']}")
-    if "exported" in result:
-        print(f"  exported: {result['exported']['torchscript']}, {result['exported']['onnx']}")
+    print("\n".join(report_lines(result.report, result.env_id, result.checkpoint)), flush=True)
+    if result.video:
+        print(f"  video: {result.video}")
+    if result.exported:
+        print(f"  exported: {', '.join(result.exported.values())}", flush=True)
+    for problem in result.export_problems:
+        print(f"Warning: {problem}", file=sys.stderr, flush=True)
     return 0
 
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -11,7 +11,7 @@ import gymnasium as gym
 GO1_FLAT_ID = "Sber-Velocity-Flat-Go1-MuJoCo-v0"
 """The embedded default task: Unitree Go1 flat velocity tracking on MuJoCo (training: noise, randomization)."""
 GO1_FLAT_PLAY_ID = "Sber-Velocity-Flat-Go1-MuJoCo-Play-v0"
-"""Its play twin: fixed forward command, no noise, no randomization."""
+"""Its play twin: fixed forward command, no noise, no pushes (start states and masses still vary per env)."""
 
 GO1_MAX_EPISODE_STEPS = 1000
 """20 s at 50 Hz (Isaac Lab ``episode_length_s = 20``, ``decimation = 4``, ``sim.dt = 0.005``)."""

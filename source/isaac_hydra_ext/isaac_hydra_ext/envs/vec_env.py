@@ -15,7 +15,18 @@ What a gymnasium environment must provide to be trained (``env.backend=gym``):
   last observation of the ended episode;
 * optionally ``info["log"]``: a dict of scalars (floats or 0-d arrays) describing the episodes that ended in
   this step, Isaac Lab style (``Episode_Reward/<term>``, ``Episode_Termination/<term>``, ``Metrics/...``).
-  The trainer averages each key over the rollout and logs it under the same name.
+  The trainer averages each key over the rollout and logs it under the same name; play
+  (:mod:`.replay`) averages each over the finished episodes and prints it under the same name.
+
+Optional, for videos (play, evaluation clips; :mod:`.video`): a VecEnv that can film one of its envs has
+
+* ``render_frame(env_index: int) -> np.ndarray``: the current (H, W, 3) uint8 RGB frame of env ``env_index``;
+* ``render_fps: float``: the frame rate at which one frame per step plays in real time.
+
+:class:`GymVecEnv` has both when its envs were made with ``render_mode="rgb_array"`` in ``env.kwargs``
+(:func:`.video.rendering_env_config`): it asks a batched env for ``render_frame(env_index)`` when it has one (the
+embedded Go1 task: its tracking camera, rendered offscreen) and otherwise calls ``render()`` of sub-env
+``env_index``; the frame rate is the env's ``metadata["render_fps"]``. Make rendering envs only to film them.
 """
 
 from __future__ import annotations
@@ -133,6 +144,7 @@ class GymVecEnv:
     def __init__(self, env_id: str, num_envs: int, kwargs: dict[str, Any] | None = None, max_episode_steps: int = 0):
         """Create B = ``num_envs`` copies of ``env_id`` (its vector entry point when it has one)."""
         kwargs = dict(kwargs or {})
+        self.env_id = env_id
         spec = gym.spec(env_id)
         make_kwargs: dict[str, Any] = dict(kwargs)
         if max_episode_steps > 0:
@@ -173,7 +185,11 @@ class GymVecEnv:
         return obs, None
 
     def reset(self, seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Reset all envs (seeded: env i gets seed + i)."""
+        """Reset all envs; with a seed each env gets its own stream.
+
+        Copies stepped by ``SyncVectorEnv`` get seeds ``seed + i``; a batched env (a ``vector_entry_point``, such as
+        the Go1 task) seeds one generator from which each env's own start state and randomization are drawn.
+        """
         obs, _ = self._env.reset(seed=seed)
         policy, critic = self._split(obs)
         return _to_tensor(policy), None if critic is None else _to_tensor(critic)
@@ -215,6 +231,29 @@ class GymVecEnv:
             final_critic_obs=None if final_critic is None else _to_tensor(final_critic),
             log=_mean_log(info.get("log")),
         )
+
+    @property
+    def render_fps(self) -> float:
+        """Frames per second of real time (the env's ``metadata["render_fps"]``; 30 when it has none)."""
+        return float(self._env.metadata.get("render_fps") or 30.0)
+
+    def render_frame(self, env_index: int = 0) -> np.ndarray:
+        """The current (H, W, 3) uint8 frame of env ``env_index``; needs ``render_mode="rgb_array"`` in the kwargs."""
+        if getattr(self._env, "render_mode", None) != "rgb_array":
+            raise RuntimeError(
+                f"env {self.env_id!r} was made without render_mode='rgb_array' (env.kwargs.render_mode), so it "
+                "cannot render frames"
+            )
+        hook = getattr(self._env, "render_frame", None)
+        if callable(hook):  # a batched env that renders any of its envs (the Go1 task)
+            return np.asarray(hook(env_index))
+        sub_envs = getattr(self._env, "envs", None)
+        if sub_envs is not None:  # SyncVectorEnv: render only the filmed copy
+            return np.asarray(sub_envs[env_index].render())
+        frames = self._env.render()
+        if frames is None or env_index >= len(frames):
+            raise RuntimeError(f"env {self.env_id!r} rendered no frame for env {env_index}")
+        return np.asarray(frames[env_index])
 
     def close(self) -> None:
         """Close the underlying gymnasium env."""

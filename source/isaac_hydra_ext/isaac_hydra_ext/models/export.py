@@ -3,20 +3,33 @@
 The exported network maps *raw* observations to the *deterministic* action (the Gaussian mean): the running
 observation normalization is folded in, so a robot program needs nothing else. Actions are not clipped (as
 in Isaac Lab's exporters); clip to your actuator limits downstream.
+
+ONNX goes through PyTorch's TorchScript-based exporter, which needs the ``onnx`` package (a dependency of this
+package); PyTorch versions without that exporter use the dynamo exporter, which also needs ``onnxscript`` (the
+``export`` extra). Files are written to a temporary name and renamed, so a failed export leaves no half-written
+file. :func:`export_after_replay` is what both play commands call: it never raises, and says in one line per
+problem what was not exported and why.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib
+import inspect
 import os
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from ..config.schema import ModelConfig
-from ..utils.checkpoint import load_checkpoint
+from ..utils.checkpoint import CheckpointError, check_state_matches_model, load_checkpoint
 from .actor_critic import GaussianPolicy, build_policy
+
+EXPORT_EXTRA_HINT = "pip install 'isaac_hydra_ext[export]'"
+"""What installs every package an ONNX export may need."""
 
 
 class DeterministicPolicy(nn.Module):
@@ -39,53 +52,210 @@ class LoadedPolicy:
     """A policy restored from a checkpoint, with what is known about the run that made it."""
 
     policy: GaussianPolicy
+    """The Gaussian policy in eval mode; calling it gives the mean (deterministic) action."""
     obs_dim: int
+    """Size of the observation it takes."""
     act_dim: int
+    """Size of the action it returns."""
     iteration: int
+    """Learner iteration of the checkpoint."""
     env_steps: int
+    """Env steps the run had collected."""
     config_yaml: str
+    """The training run's resolved config as YAML ("" for checkpoints that do not carry it)."""
     path: str
+    """Absolute path of the checkpoint file."""
 
 
 def load_policy(checkpoint: str, device: str | torch.device = "cpu") -> LoadedPolicy:
-    """Rebuild the Gaussian policy stored in an APPO checkpoint (``weights_only`` load; clear errors)."""
+    """Rebuild the Gaussian policy stored in an APPO checkpoint (``weights_only`` load).
+
+    Raises :class:`~isaac_hydra_ext.utils.checkpoint.CheckpointError` (one line) for a missing, unsafe or malformed
+    file, a ``model_cfg`` this version cannot build, and stored weights whose names or shapes do not fit it.
+    """
     state = load_checkpoint(checkpoint, map_location=device)
     spec, shape = state["env_spec"], state["model_cfg"]
-    cfg = ModelConfig(**{k: v for k, v in shape.items() if k in ModelConfig.__dataclass_fields__})
-    policy = build_policy(int(spec["obs_dim"]), int(spec["act_dim"]), cfg)
+    try:
+        cfg = ModelConfig(**{k: v for k, v in shape.items() if k in ModelConfig.__dataclass_fields__})
+        policy = build_policy(int(spec["obs_dim"]), int(spec["act_dim"]), cfg)
+    except (TypeError, ValueError, RuntimeError) as exc:  # e.g. hidden sizes that are not ints, an unknown activation
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CheckpointError(f"checkpoint {checkpoint} has a model_cfg this version cannot build: {first}") from exc
     prefix = "policy."
-    policy_state = {k[len(prefix):]: v for k, v in state["model"].items() if k.startswith(prefix)}
-    policy.load_state_dict(policy_state)
+    policy_state = {k[len(prefix) :]: v for k, v in state["model"].items() if k.startswith(prefix)}
+    check_state_matches_model(checkpoint, policy_state, policy)
+    try:
+        policy.load_state_dict(policy_state)
+    except RuntimeError as exc:  # dtypes torch cannot copy (shapes and names were checked above)
+        first = str(exc).splitlines()[0]
+        raise CheckpointError(f"checkpoint {checkpoint} does not fit this model: {first}") from exc
     policy.to(device).eval()
-    return LoadedPolicy(policy, int(spec["obs_dim"]), int(spec["act_dim"]), int(state["iteration"]),
-                        int(state["env_steps"]), str(state.get("config_yaml", "")), os.path.abspath(checkpoint))
+    return LoadedPolicy(
+        policy,
+        int(spec["obs_dim"]),
+        int(spec["act_dim"]),
+        int(state["iteration"]),
+        int(state["env_steps"]),
+        str(state.get("config_yaml", "")),
+        os.path.abspath(checkpoint),
+    )
+
+
+class ExportDependencyError(ImportError):
+    """A package an export needs is not installed; the message says which and how to install it."""
+
+
+def _write_atomically(path: str, write: Callable[[str], None]) -> str:
+    """Call ``write(tmp)`` for a temporary file beside ``path``, then rename it to ``path``; no partial file stays."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=os.path.splitext(path)[1], dir=directory)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
 
 
 def export_torchscript(policy: GaussianPolicy, path: str) -> str:
     """Write ``DeterministicPolicy`` as TorchScript to ``path``; load with ``torch.jit.load``."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     scripted = torch.jit.script(DeterministicPolicy(policy))
-    scripted.save(path)
-    return path
+    return _write_atomically(path, lambda tmp: scripted.save(tmp))
+
+
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def _require(module: str, what: str) -> None:
+    if not _importable(module):
+        raise ExportDependencyError(f"{what} needs the {module} package, which is not installed ({EXPORT_EXTRA_HINT})")
 
 
 def export_onnx(policy: GaussianPolicy, path: str, opset: int = 17) -> str:
-    """Write ``DeterministicPolicy`` as ONNX (input ``obs`` (batch, obs_dim), output ``actions``)."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    """Write ``DeterministicPolicy`` as ONNX (input ``obs`` (batch, obs_dim), output ``actions``).
+
+    Raises :class:`ExportDependencyError` when ``onnx`` is missing. Should the TorchScript-based exporter fail, the
+    dynamo exporter is tried where ``onnxscript`` is installed; if that fails too (or is not there), the first
+    exporter's error propagates as torch raised it, never reported as a missing package.
+    """
     module = DeterministicPolicy(policy)
     dummy = torch.zeros(1, policy.obs_dim)
-    try:  # the TorchScript-based exporter needs no extra packages
-        torch.onnx.export(module, (dummy,), path, input_names=["obs"], output_names=["actions"], opset_version=opset,
-                          dynamic_axes={"obs": {0: "batch"}, "actions": {0: "batch"}}, dynamo=False)
-    except (TypeError, RuntimeError, ModuleNotFoundError):  # torch versions without it: the dynamo exporter
-        torch.onnx.export(module, (dummy,), path, input_names=["obs"], output_names=["actions"],
-                          dynamic_shapes=({0: torch.export.Dim("batch")},), dynamo=True)
-    return path
+    _require("onnx", "PyTorch's ONNX exporter")
+    has_dynamo = "dynamo" in inspect.signature(torch.onnx.export).parameters
+
+    def legacy(tmp: str) -> None:  # the TorchScript-based exporter: needs only onnx
+        axes = {"obs": {0: "batch"}, "actions": {0: "batch"}}
+        if has_dynamo:  # PyTorch >= 2.5 asks which exporter; older ones have only this one
+            torch.onnx.export(
+                module,
+                (dummy,),
+                tmp,
+                input_names=["obs"],
+                output_names=["actions"],
+                opset_version=opset,
+                dynamic_axes=axes,
+                dynamo=False,
+            )
+        else:
+            torch.onnx.export(
+                module,
+                (dummy,),
+                tmp,
+                input_names=["obs"],
+                output_names=["actions"],
+                opset_version=opset,
+                dynamic_axes=axes,
+            )
+
+    def dynamo(tmp: str) -> None:  # needs onnxscript too
+        torch.onnx.export(
+            module,
+            (dummy,),
+            tmp,
+            dynamic_shapes=({0: torch.export.Dim("batch")},),
+            dynamo=True,
+            input_names=["obs"],
+            output_names=["actions"],
+        )
+
+    try:
+        return _write_atomically(path, legacy)
+    except Exception as legacy_error:
+        if not has_dynamo or not _importable("onnxscript"):
+            raise
+        try:  # a PyTorch without a working TorchScript-based exporter: try the dynamo one
+            return _write_atomically(path, dynamo)
+        except Exception:  # noqa: BLE001 - the first exporter's error is the one to report
+            raise legacy_error from None
 
 
 def export_policy(policy: GaussianPolicy, out_dir: str) -> dict[str, str]:
-    """Write ``policy.pt`` (TorchScript) and ``policy.onnx`` to ``out_dir``; return their paths."""
+    """Write ``policy.pt`` (TorchScript) and ``policy.onnx`` to ``out_dir``; return their paths (raises on failure)."""
     return {
         "torchscript": export_torchscript(policy, os.path.join(out_dir, "policy.pt")),
         "onnx": export_onnx(policy, os.path.join(out_dir, "policy.onnx")),
     }
+
+
+@dataclass
+class ExportResult:
+    """What :func:`export_after_replay` wrote, and what it could not, one line each."""
+
+    paths: dict[str, str] = field(default_factory=dict)
+    """Format (``torchscript``, ``onnx``) -> path of each file written."""
+    problems: list[str] = field(default_factory=list)
+    """One line per format that was not written, naming the cause."""
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ExportDependencyError):
+        return str(exc)
+    text = " ".join(str(exc).split()) if str(exc) else ""
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def export_after_replay(policy: GaussianPolicy, out_dir: str) -> ExportResult:
+    """Export ``policy`` to ``out_dir`` (TorchScript, then ONNX) without raising: each failure is one line.
+
+    Used after a replay, so an unwritable run directory or a missing exporter package never costs the replay.
+    A missing ONNX package skips only ONNX (TorchScript is still written); ``out_dir`` is removed again when this
+    call created it and wrote nothing into it.
+    """
+    result = ExportResult()
+    created = not os.path.isdir(out_dir)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as exc:
+        result.problems.append(f"export skipped: cannot create {out_dir}: {_describe(exc)}")
+        return result
+    exporters: list[tuple[str, str, Callable[[GaussianPolicy, str], str]]] = [
+        ("TorchScript", "policy.pt", export_torchscript),
+        ("ONNX", "policy.onnx", export_onnx),
+    ]
+    for label, name, export in exporters:
+        path = os.path.join(out_dir, name)
+        try:
+            result.paths[label.lower()] = export(policy, path)
+        except ExportDependencyError as exc:
+            result.problems.append(f"{label} export skipped: {exc}")
+        except OSError as exc:  # the directory is not writable (read-only run, full disk): the next file fails too
+            result.problems.append(f"export to {out_dir} failed, nothing more exported: {_describe(exc)}")
+            break
+        except Exception as exc:  # noqa: BLE001 - reported in one line; the replay's results stand
+            result.problems.append(f"{label} export to {path} failed: {_describe(exc)}")
+    if created and not result.paths:
+        try:
+            os.rmdir(out_dir)
+        except OSError:  # not empty
+            pass
+    return result

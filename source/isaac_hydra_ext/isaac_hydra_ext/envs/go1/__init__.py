@@ -3,7 +3,7 @@
 Registered gymnasium ids (batched: use ``gym.make_vec(id, num_envs=B, vectorization_mode="vector_entry_point")``):
 
 * ``Sber-Velocity-Flat-Go1-MuJoCo-v0``: training (noise, domain randomization, sampled commands);
-* ``Sber-Velocity-Flat-Go1-MuJoCo-Play-v0``: fixed forward command, no noise, no randomization.
+* ``Sber-Velocity-Flat-Go1-MuJoCo-Play-v0``: fixed forward command, no noise, no pushes (as Isaac Lab's ``_PLAY``).
 
 The ids are registered by :mod:`isaac_hydra_ext.envs.registration` (no MuJoCo import); importing this package
 imports MuJoCo but builds nothing. See docs/go1_task.md.

@@ -250,22 +250,16 @@ class Go1VelocityTaskCfg:
 
 
 def play_cfg(lin_vel_x: float = 0.5) -> Go1VelocityTaskCfg:
-    """Return the Play variant: a fixed forward command, no observation noise and no randomization.
+    """Return the Play variant: a fixed forward command, no observation noise, no pushes, no random episode start.
 
-    Isaac Lab's ``UnitreeGo1FlatEnvCfg_PLAY`` only disables corruption and pushes; here reset poses, friction
-    and mass are fixed too, so a replay is reproducible.
+    As Isaac Lab's ``UnitreeGo1FlatEnvCfg_PLAY``, the start-state and startup randomization stay (reset pose, added
+    base mass, friction), so the B envs of a replay are B different episodes rather than B copies of one; a seeded
+    ``reset(seed=...)`` draws them all again from the seed, so a replay is reproducible.
     """
     cfg = Go1VelocityTaskCfg()
     cfg.commands.fixed_command = (lin_vel_x, 0.0, 0.0)
     cfg.noise.enable_corruption = False
-    cfg.events = EventsCfg(
-        randomize_friction=False,
-        randomize_base_mass=False,
-        reset_pose_x=(0.0, 0.0),
-        reset_pose_y=(0.0, 0.0),
-        reset_pose_yaw=(0.0, 0.0),
-        push_robot=False,
-    )
+    cfg.events.push_robot = False
     cfg.init_at_random_ep_len = False
     return cfg
 

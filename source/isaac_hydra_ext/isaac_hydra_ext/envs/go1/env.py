@@ -266,11 +266,23 @@ class Go1VelocityEnv(VectorEnv):
         """With ``render_mode="rgb_array"``: a 1-tuple with env 0's tracking-camera frame (H, W, 3) uint8."""
         if self.render_mode != "rgb_array":
             return None
+        return (self.render_frame(0),)
+
+    def render_frame(self, env_index: int = 0) -> np.ndarray:
+        """Env ``env_index``'s tracking-camera frame (H, W, 3) uint8 (the VecEnv video hook); needs ``rgb_array``.
+
+        The offscreen renderer is made on first use; it raises :class:`~.render.RenderingUnavailableError` naming
+        the system package to install when no OpenGL backend works.
+        """
+        if self.render_mode != "rgb_array":
+            raise RuntimeError("Go1VelocityEnv renders frames only when made with render_mode='rgb_array'")
+        if not 0 <= env_index < self.num_envs:
+            raise IndexError(f"env_index={env_index} is out of range: there are {self.num_envs} envs")
         if self._renderer is None:
             from .render import Go1Renderer
 
             self._renderer = Go1Renderer(self)
-        return (self._renderer.render(0),)
+        return self._renderer.render(env_index)
 
     def close(self, **kwargs: Any) -> None:
         """Release the simulator threads and the renderer."""
@@ -476,7 +488,7 @@ def _validate(cfg: Go1VelocityTaskCfg) -> None:
 
 
 class Go1VelocityPlayEnv(Go1VelocityEnv):
-    """The Play variant: fixed command (vx 0.5 m/s), no noise, no randomization (see :func:`~.cfg.play_cfg`)."""
+    """The Play variant: fixed command (vx 0.5 m/s), no noise, no pushes (see :func:`~.cfg.play_cfg`)."""
 
     @classmethod
     def default_cfg(cls) -> Go1VelocityTaskCfg:
