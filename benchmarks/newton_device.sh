@@ -2,7 +2,7 @@
 # The Isaac Lab Newton benchmarks on the lent GPU machine (Python 3.12 with torch 2.11, no network): how the
 # packages it lacks travel there, and the one command that runs the benchmark once they are there.
 #
-#   here:  bash benchmarks/newton_device.sh pack [DEST]     # chunks of <= 60 MiB in DEST (default .whl/newton-h200/p1..pN)
+#   here:  bash benchmarks/newton_device.sh pack [DEST]     # chunks of <= 56 MiB in DEST (default .whl/newton-h200/p1..pN)
 #   there: bash benchmarks/newton_device.sh check           # calls 1..N-1, each carrying one chunk folder: lists what arrived
 #   there: bash benchmarks/newton_device.sh run [ARGS...]   # last call: unpack once, run isaaclab_newton_vs_rsl_rl.py ARGS
 #
@@ -24,7 +24,7 @@ DISTS="warp-lang usd-exchange mujoco isaaclab newton mujoco-warp PyOpenGL wcwidt
 isaacsim-asset-isolated isaacsim-robot-schema glfw tinyobjloader hydra-core antlr4-python3-runtime omegaconf
 mujoco-usd-converter python-utils numpy-stl prettytable newton-usd-schemas Farama-Notifications
 rsl-rl-lib tensordict pyvers GitPython gitdb smmap"
-CHUNK_MB="${IHE_CHUNK_MB:-60}"
+CHUNK_MB="${IHE_CHUNK_MB:-56}"  # + the working tree must stay under 64 MiB a call
 SITE="${IHE_DEVICE_SITE:-/tmp/ihe_site}"
 
 pack() {
@@ -63,19 +63,21 @@ for name in names:
         shutil.copy2(src, dst)
     print(f"{dist.metadata['Name']}=={dist.version}")
 EOF
-        tar -C "$stage" -cf - . | xz -T2 -9 > "$packed/site.tar.xz"
+        tar -C "$stage" -cf - . | xz -T2 -9 > "$packed/site.tar.xz"  # about 20 minutes on 2 busy cores
         rm -rf "$stage"
-        (cd "$packed" && split -b "${CHUNK_MB}M" -d -a 1 site.tar.xz site.tar.xz.part- && rm site.tar.xz)
-        (cd "$packed" && cat site.tar.xz.part-* | sha256sum | cut -d' ' -f1 > SHA256)
+        sha256sum "$packed/site.tar.xz" | cut -d' ' -f1 > "$packed/SHA256"
     fi
     rm -rf "$dest"
+    mkdir -p "$dest"
+    split -b "${CHUNK_MB}M" -d -a 1 "$packed/site.tar.xz" "$dest/site.tar.xz.part-"
     local n=0 part
-    for part in "$packed"/site.tar.xz.part-*; do
+    for part in "$dest"/site.tar.xz.part-*; do
         n=$((n + 1))
         mkdir -p "$dest/p$n"
-        cp "$part" "$packed/SHA256" "$dest/p$n/"
+        mv "$part" "$dest/p$n/"
+        cp "$packed/SHA256" "$dest/p$n/"
     done
-    echo "$n chunks in $dest ($(du -sh "$packed" | cut -f1) packed; set $key):"
+    echo "$n chunks in $dest ($(du -sh "$packed/site.tar.xz" | cut -f1) packed in $packed):"
     du -sh "$dest"/p*
     local tree_kb
     tree_kb=$(cd "$ROOT" && git ls-files -z | xargs -0 du -ck 2>/dev/null | tail -1 | cut -f1)
@@ -107,6 +109,8 @@ unpack() {
     rm -rf "$SITE" && mkdir -p "$SITE"
     # shellcheck disable=SC2086
     cat $parts | python3 -c "import sys, tarfile; tarfile.open(fileobj=sys.stdin.buffer, mode='r|xz').extractall(sys.argv[1], filter='fully_trusted')" "$SITE"
+    # byte-compile once, in parallel: otherwise the first timed run would pay for compiling 700 MB of Python
+    python3 -m compileall -q -j 0 "$SITE" >/dev/null 2>&1 || true
     touch "$SITE/.complete"
     echo "unpacked $(du -sh "$SITE" | cut -f1) into $SITE"
 }
@@ -116,7 +120,8 @@ run() {
     export PYTHONPATH="$SITE:$ROOT/source/isaac_hydra_ext:$ROOT/benchmarks${PYTHONPATH:+:$PYTHONPATH}"
     export PYTHONUNBUFFERED=1
     cd "$ROOT"
-    python3 -c "import torch, warp, isaaclab, rsl_rl; print('GPU', torch.cuda.get_device_name(0), '| torch', torch.__version__, '| warp', warp.__version__)"
+    python3 -c "import torch, warp, isaaclab, rsl_rl; print('GPU', torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none', '| torch', torch.__version__, '| warp', warp.__version__)"
+    # later arguments win: `run --device cpu ...` for a check without a GPU
     python3 benchmarks/isaaclab_newton_vs_rsl_rl.py --device cuda --out-dir "${OUT:-/tmp/ihe_out}" "$@"
 }
 
