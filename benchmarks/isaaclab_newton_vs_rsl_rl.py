@@ -37,10 +37,10 @@ fresh working directory under ``--workdir``; a run's budget is its ``--wall`` (f
 ``--startup-grace`` (rough). ``--deadline`` skips runs that would end after that many seconds from the start, so a
 call of bounded length still writes its results; the JSON is rewritten after every run.
 
-Output (``--out-dir``, at most 4 files, for a device call's ``$OUT``): ``newton_vs_rsl_rl.json`` (machine,
-versions, commit, command, every run's curve), ``newton_rough.png`` and the two rough checkpoints. Here,
-``--from A.json [B.json ...]`` merges the calls' JSON files (flat runs pooled, rough curves concatenated), appends
-an entry to docs/benchmarks.md and writes docs/newton_go1_rough_curves.png.
+Output (``--out-dir``, at most 4 files, for a device call's ``$OUT``): ``newton_vs_rsl_rl[_<tag>].json``
+(machine, versions, commit, command, every run's curve), ``newton_rough[_<tag>].png`` and the two rough
+checkpoints. Here, ``--from A.json [B.json ...]`` merges the calls' JSON files (flat runs pooled, rough curves
+concatenated), appends an entry to docs/benchmarks.md and writes docs/newton_go1_rough_curves.png.
 
 Usage::
 
@@ -356,7 +356,7 @@ class Bench:
         """Rewrite the result file (after every run, so a call cut short still returns what it measured)."""
         self.data["elapsed_s"] = round(time.time() - self.started, 1)
         if self.out_dir:
-            write_json(self.out_dir / RESULT_FILE, self.data)
+            write_json(self.out_dir / tagged(RESULT_FILE, self.args.tag), self.data)
 
     def ceiling(self) -> None:
         """Measure the random-action ceiling."""
@@ -451,10 +451,18 @@ class Bench:
         if self.out_dir and self.data["rough"]:
             plot_rough(
                 rough_by_trainer(self.data["rough"]),
-                self.out_dir / ROUGH_PLOT,
+                self.out_dir / tagged(ROUGH_PLOT, self.args.tag),
                 f"Go1 rough (Newton), {self.args.num_envs} envs, {self.args.device} "
                 f"({self.data['machine']['gpu']}, {self.data['machine']['cpu']})",
             )
+
+
+def tagged(name: str, tag: str) -> str:
+    """``newton_vs_rsl_rl.json`` -> ``newton_vs_rsl_rl_<tag>.json`` (one name per device call)."""
+    if not tag:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}_{tag}{dot}{ext}"
 
 
 def rough_resume_dir(args: argparse.Namespace) -> Path | None:
@@ -755,6 +763,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--deadline", type=float, default=0.0, help="skip runs that would end after this (s)")
     parser.add_argument("--workdir", default="/tmp/ihe_newton_bench")
     parser.add_argument("--out-dir", default="", help="write the result file, plot and rough checkpoints here")
+    parser.add_argument("--tag", default="", help="suffix of the result file and plot names (e.g. the call)")
     parser.add_argument(
         "--from",
         dest="from_files",
