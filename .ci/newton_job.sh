@@ -8,6 +8,8 @@
 # It is separate from .ci/isaaclab_job.sh's venv because Newton needs mujoco 3.12 (newton[sim] and the importer pin
 # mujoco~=3.12.0, mujoco-warp~=3.12.0) where that job has mujoco 4.0. The list is that job's list with mujoco 4.0
 # (and mujoco-core, mujoco-studio, websockets) replaced by mujoco 3.12 and the Newton / importer packages added.
+# rsl-rl-lib 5.5.1 (the version Isaac Lab 3.0 pins) with tensordict, pyvers and GitPython (gitdb, smmap): Isaac Lab's
+# own rsl_rl wrapper (isaaclab_rl.rsl_rl, shipped in the isaaclab wheel) for scripts/reinforcement_learning/rsl_rl.
 # Left out on purpose (--no-deps): usd-optimize (327 MB; the importer imports it only for merge_mesh=True),
 # urdf-usd-converter (URDF only), omniverseclient (Isaac Lab's downloader: nothing may be fetched).
 # Warp compiles its CPU kernels on first use into ~/.cache/warp (about 60 s once; reused afterwards).
@@ -32,10 +34,16 @@ tinyobjloader==2.0.0rc13
 numpy-stl==4.1.1
 python-utils==4.2.0
 scipy==1.18.1
+rsl-rl-lib==5.5.1
+tensordict==0.15.3
+pyvers==0.2.3
+GitPython==3.2.1
+gitdb==4.0.12
+smmap==5.0.3
 "
 
 build_py312_venv "newton job" "$VENV" "$REQUIREMENTS" "" \
-    "torch, newton, mujoco_warp, isaaclab_newton, isaacsim.asset.importer.mjcf, trimesh, scipy"
+    "torch, newton, mujoco_warp, isaaclab_newton, isaacsim.asset.importer.mjcf, trimesh, scipy, rsl_rl, isaaclab_rl.rsl_rl"
 
 cd "$IHE_ROOT"
 status=0
