@@ -56,6 +56,9 @@ def make_isaaclab_vec_env(env_cfg: EnvConfig, num_envs: int) -> IsaacLabVecEnv:
             compat.open_task(env_cfg.id, launcher, compat.AGENT_ENTRY_POINT, overrides=list(env_cfg.launch.overrides))
         )
         session.env_cfg.scene.num_envs = int(num_envs)
+        device = getattr(launcher, "device", None)
+        if device:  # the train script's --device, which it also applied to the learner process's env config
+            session.env_cfg.sim.device = device
         env = gym.make(env_cfg.id, cfg=session.env_cfg)
         return SimulationOwningEnv(env, **isaaclab_env_kwargs(dict(env_cfg.kwargs))).attach(stack)
     except BaseException:

@@ -60,4 +60,6 @@ class RolloutAccounting:
             out["rollouts_received"] = sampler_stats.received
             out["rollouts_pending"] = sampler_stats.pending
             out["slots_poisoned"] = sampler_stats.poisoned
+        if sampler_stats is not None and sampler_stats.samples_by_lag is not None:
+            out["samples_by_lag"] = {str(lag): n for lag, n in sampler_stats.samples_by_lag.items()}
         return out

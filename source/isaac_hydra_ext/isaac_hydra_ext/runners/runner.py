@@ -298,6 +298,8 @@ class APPORunner:
             "perf/buffer_occupancy": sampler.occupancy,
             "workers/restarts": float(sampler.restarts),
         })
+        if sampler.overlap is not None:  # in-process collection: how much of the update the env ran beside
+            scalars.update({"perf/collector_busy_s": sampler.collector_busy_s or 0.0, "perf/overlap": sampler.overlap})
         for k, v in timers.items():
             scalars[f"perf/worker_{k}_fraction"] = v / worker_total
         self.logger.scalars(scalars, self.env_steps, self.wall_time_before + time.time() - self.started)

@@ -30,6 +30,15 @@ class SamplerStats:
     """Announced rollouts not yet taken by the learner (None without worker processes)."""
     poisoned: int | None = None
     """Slots discarded because their worker died or hung while writing them (None without worker processes)."""
+    collector_busy_s: float | None = None
+    """Seconds the in-process collector spent collecting during the last learner iteration (from the end of one
+    publication to the end of the next); None with worker processes."""
+    overlap: float | None = None
+    """Fraction of the last update (gather, update, publish) during which the in-process collector was collecting:
+    0 when collection alternates with the update, up to 1 when it fully overlaps; None with worker processes."""
+    samples_by_lag: dict[int, int] | None = None
+    """Samples handed to the learner so far, by policy lag in versions (the in-process async sampler counts them:
+    only lags 0 and 1 occur); None where not counted."""
 
 
 class Sampler(Protocol):

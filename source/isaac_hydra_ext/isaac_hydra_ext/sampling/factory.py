@@ -7,14 +7,14 @@
 ``serial``, W >= 1             :class:`~.samplers.InProcessSampler`: W collectors with CPU policy copies
 ``sync``, W = 0                :class:`~.samplers.InProcessSampler`: one env on its own device, acting with the
                                learner's policy, alternating with the update
-``async``, W = 0               :class:`~.async_inprocess.AsyncInProcessSampler` when available (collection of
-                               rollout k+1 overlaps the update on rollout k), else the alternating sampler
+``async``, W = 0               :class:`~.async_inprocess.AsyncInProcessSampler`: one env stepped by a collector
+                               thread with a policy snapshot; collecting rollout k+1 overlaps the update on
+                               rollout k (lag 0 or 1)
 ============================  ==============================================================================
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from ..config.schema import EnvConfig, ModelConfig, SamplerConfig
@@ -22,11 +22,10 @@ from ..envs.factory import make_vec_env
 from ..envs.vec_env import EnvSpec, VecEnv
 from ..models.actor_critic import GaussianPolicy
 from ..storage.rollout_buffer import RolloutBuffer
+from .async_inprocess import AsyncInProcessSampler
 from .base import Sampler
 from .samplers import InProcessSampler, ProcessSampler, shared_weights_for
 from .worker_pool import WorkerPool
-
-log = logging.getLogger(__name__)
 
 
 def rollouts_per_iteration(sampler_cfg: SamplerConfig, collectors: int) -> int:
@@ -66,8 +65,18 @@ def make_sampler(
     if not in_process:
         buffer = RolloutBuffer.allocate(W * K, T, B, spec.obs_dim, spec.act_dim, spec.critic_obs_dim, shared=True)
         publisher = shared_weights_for(policy, shared=True)
-        pool = WorkerPool(sampler_cfg, env_cfg, model_cfg, seed, spec.obs_dim, spec.act_dim, buffer,
-                          publisher.block, stop_requested, hurry)
+        pool = WorkerPool(
+            sampler_cfg,
+            env_cfg,
+            model_cfg,
+            seed,
+            spec.obs_dim,
+            spec.act_dim,
+            buffer,
+            publisher.block,
+            stop_requested,
+            hurry,
+        )
         return ProcessSampler(pool, buffer, publisher, sampler_cfg.mode, rollouts_per_iteration(sampler_cfg, W), B)
 
     if envs is None:
@@ -76,23 +85,19 @@ def make_sampler(
     if any(str(env.device) != str(env_device) for env in envs):
         raise ValueError(f"in-process envs are on different devices: {sorted({str(e.device) for e in envs})}")
     B = envs[0].num_envs
-    buffer = RolloutBuffer.allocate(len(envs) * K, T, B, spec.obs_dim, spec.act_dim, spec.critic_obs_dim,
-                                    shared=False, device=env_device)
+    buffer = RolloutBuffer.allocate(
+        len(envs) * K, T, B, spec.obs_dim, spec.act_dim, spec.critic_obs_dim, shared=False, device=env_device
+    )
     publisher = shared_weights_for(policy, shared=False)
     per_iteration = rollouts_per_iteration(sampler_cfg, len(envs))
     if sampler_cfg.mode == "serial":
-        return InProcessSampler(envs, buffer, publisher, K, seed, model_cfg, env_cfg.clip_actions, "serial",
-                                per_iteration)
-    mode = sampler_cfg.mode
-    if mode == "async":
-        try:
-            from .async_inprocess import AsyncInProcessSampler
-        except ImportError:  # not built yet: fall back to the alternating sampler, and say so
-            log.warning("ppo.mode=async with ppo.num_workers=0: collection alternates with the update (sync)")
-            mode = "sync"
-        else:
-            return AsyncInProcessSampler(envs[0], buffer, publisher, K, seed, env_cfg.clip_actions, policy,
-                                         per_iteration)
-    return InProcessSampler(envs, buffer, publisher, K, seed, model_cfg, env_cfg.clip_actions, mode,
-                            per_iteration, learner_policy=policy)
-
+        return InProcessSampler(
+            envs, buffer, publisher, K, seed, model_cfg, env_cfg.clip_actions, "serial", per_iteration
+        )
+    if sampler_cfg.mode == "async":
+        return AsyncInProcessSampler(
+            envs[0], buffer, publisher, K, seed, env_cfg.clip_actions, policy, per_iteration, stop_requested
+        )
+    return InProcessSampler(
+        envs, buffer, publisher, K, seed, model_cfg, env_cfg.clip_actions, "sync", per_iteration, learner_policy=policy
+    )

@@ -1,15 +1,18 @@
-"""The samplers: worker processes (:class:`ProcessSampler`) and collectors in the learner process
-(:class:`InProcessSampler`). Both implement :class:`~isaac_hydra_ext.sampling.base.Sampler`; which one a run gets
-is decided in one place, :func:`isaac_hydra_ext.sampling.factory.make_sampler`.
+"""The samplers: worker processes (:class:`ProcessSampler`) and collectors in the learner process.
+
+:class:`ProcessSampler`, :class:`InProcessSampler` and :class:`~.async_inprocess.AsyncInProcessSampler` implement
+:class:`~isaac_hydra_ext.sampling.base.Sampler`; which one a run gets is decided in one place,
+:func:`isaac_hydra_ext.sampling.factory.make_sampler`.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+from ..config.schema import ModelConfig
 from ..envs.vec_env import VecEnv
 from ..models.actor_critic import GaussianPolicy, build_policy
-from ..config.schema import ModelConfig
 from ..storage.rollout_buffer import RolloutBuffer
 from ..storage.weights import SharedWeights, WeightPublisher, WeightSubscriber
 from .base import SamplerStats
@@ -149,12 +152,14 @@ class InProcessSampler(_Publishing):
                             f"{envs[0].device}, acting with {where}")
         self.counts = [0] * len(envs)
         self.turn = 0
+        self.last_collect_s: float | None = None
 
     def start(self) -> None:
         """Nothing to start: collectors run when asked."""
 
     def next_rollouts(self, count: int) -> list[RolloutInfo]:
         """Collect ``count`` rollouts, round-robin over the collectors."""
+        t0 = time.perf_counter()
         out = []
         for _ in range(count):
             w = self.turn % len(self.collectors)
@@ -162,6 +167,7 @@ class InProcessSampler(_Publishing):
             slot = w * self.K + self.counts[w] % self.K
             self.counts[w] += 1
             out.append(self.collectors[w].collect(slot, self.refreshers[w]))
+        self.last_collect_s = time.perf_counter() - t0
         return out
 
     def release(self, slots: list[int]) -> None:
@@ -176,8 +182,9 @@ class InProcessSampler(_Publishing):
                 pass
 
     def stats(self) -> SamplerStats:
-        """No worker processes: nothing restarts, nothing waits."""
-        return SamplerStats()
+        """No worker processes: nothing restarts; collection never overlaps the update."""
+        collected = self.last_collect_s is not None
+        return SamplerStats(collector_busy_s=self.last_collect_s, overlap=0.0 if collected else None)
 
 
 def shared_weights_for(policy: GaussianPolicy, shared: bool) -> WeightPublisher:
