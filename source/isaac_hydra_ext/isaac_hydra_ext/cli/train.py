@@ -29,6 +29,7 @@ from ..envs.factory import EnvConfigError, env_problems, probe_env_spec
 from ..runners.builder import build_runner
 from ..runners.distributed import DistributedContext
 from ..runners.shutdown import StopSignals
+from ..sampling.factory import UnsupportedSamplerError
 from ..utils.checkpoint import CheckpointError
 from ..utils.run_dirs import create_run_dir, remove_unused_run_dir, resolve_checkpoint
 from . import early_signals
@@ -88,7 +89,7 @@ def run(cfg: TrainConfig, run_dir: str | None = None) -> dict:
         signals = StopSignals()
         try:
             runner = build_runner(cfg, run_dir, spec, resume_path=resume, dist=dist, signals=signals)
-        except CheckpointError:
+        except (CheckpointError, UnsupportedSamplerError):
             if created:
                 remove_unused_run_dir(run_dir, ["config.yaml", "metrics.jsonl", "train.log"])
             raise
@@ -103,6 +104,8 @@ def run(cfg: TrainConfig, run_dir: str | None = None) -> dict:
                 handler.close()
     except CheckpointError as exc:
         raise StartError(str(exc), 1) from exc
+    except UnsupportedSamplerError as exc:
+        raise StartError(str(exc), 2) from exc
     except OSError as exc:
         raise StartError(f"cannot create the run directory under {cfg.experiment.output_dir!r}: {exc}", 2) from exc
     finally:

@@ -26,6 +26,7 @@ from ..config.schema import LaunchConfig, TrainConfig
 from ..config.validation import ConfigError, config_problems, raise_if_problems
 from ..runners.builder import build_runner
 from ..runners.distributed import DistributedContext
+from ..sampling.factory import UnsupportedSamplerError
 from ..utils.checkpoint import CheckpointError
 from ..utils.run_dirs import RunDirError, create_run_dir, resolve_checkpoint
 from . import compat
@@ -157,7 +158,7 @@ def main_train(argv: list[str] | None = None) -> int:
     try:
         with compat.open_task(args.task, args, args.agent, overrides=overrides) as session:
             summary = run_train(args, overrides, session)
-    except (OverrideError, ConfigError, RunDirError, FileNotFoundError) as exc:
+    except (OverrideError, ConfigError, RunDirError, UnsupportedSamplerError, FileNotFoundError) as exc:
         print(f"Error: {exc}", file=sys.stderr, flush=True)
         return 2
     except CheckpointError as exc:

@@ -28,6 +28,10 @@ from .samplers import InProcessSampler, ProcessSampler, shared_weights_for
 from .worker_pool import WorkerPool
 
 
+class UnsupportedSamplerError(ValueError):
+    """The configuration asks for a collection mode this env cannot run (one line, shown as a configuration error)."""
+
+
 def rollouts_per_iteration(sampler_cfg: SamplerConfig, collectors: int) -> int:
     """Rollouts per learner iteration: ``ppo.rollouts_per_iteration``, or one per collector (worker) when 0."""
     return sampler_cfg.rollouts_per_iteration if sampler_cfg.rollouts_per_iteration > 0 else collectors
@@ -95,6 +99,12 @@ def make_sampler(
             envs, buffer, publisher, K, seed, model_cfg, env_cfg.clip_actions, "serial", per_iteration
         )
     if sampler_cfg.mode == "async":
+        if env_device.type == "cuda":
+            raise UnsupportedSamplerError(
+                "ppo.mode=async with ppo.num_workers=0 is not supported for GPU envs yet: on the H200 the collector "
+                "thread stepping Newton beside the GPU update collapsed training (docs/isaaclab.md); use "
+                "ppo.mode=sync (agent.mode=sync, --mode sync) or worker processes (ppo.num_workers >= 1)"
+            )
         return AsyncInProcessSampler(
             envs[0], buffer, publisher, K, seed, env_cfg.clip_actions, policy, per_iteration, stop_requested
         )
