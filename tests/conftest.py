@@ -20,6 +20,50 @@ FULL = os.environ.get("IHE_FULL", "") == "1"
 """IHE_FULL=1 runs the learning tests with their full budgets; CI runs the short, honest versions."""
 
 
+PY312_JOBS = (("Isaac Lab 3.0 job", "venv312-il", ""), ("Newton job", "venv312-newton", "IHE_NEWTON_VENV"))
+"""The Python 3.12 jobs the suite runs (.ci/isaaclab_job.sh, .ci/newton_job.sh): name, cached venv, override."""
+
+
+def _python312() -> str | None:
+    """The interpreter .ci/py312_venv.sh would use (the same search order), or None."""
+    import glob
+    import shutil
+
+    candidates = [os.environ.get("IHE_PYTHON312", ""), shutil.which("python3.12") or ""]
+    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3")))
+    candidates += ["/usr/local/bin/python3.12", "/usr/bin/python3.12"]
+    for py in candidates:
+        if py and os.access(py, os.X_OK):
+            try:
+                res = subprocess.run([py, "-c", "import sys, venv; sys.exit(sys.version_info[:2] != (3, 12))"],
+                                     capture_output=True, timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                continue
+            if res.returncode == 0:
+                return py
+    return None
+
+
+def pytest_report_header(config) -> str:
+    """Announce the heavy Python 3.12 jobs at the top of the run: skipped, reused from the cache, or built now."""
+    what = "Python 3.12 jobs (Isaac Lab 3.0, Newton)"
+    if os.environ.get("IHE_SKIP_PY312", "") == "1":
+        return f"{what}: skipped (IHE_SKIP_PY312=1)"
+    py = _python312()
+    if py is None:
+        return f"{what}: skipped, no Python 3.12 interpreter found (IHE_PYTHON312 points at one)"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "isaac_hydra_ext"
+    states = []
+    for name, venv, override in PY312_JOBS:
+        path = Path(os.environ.get(override) or cache / venv) if override else cache / venv
+        if (path / ".requirements.sha256").exists():
+            states.append(f"{name}: reusing {path} (rebuilt only if its pinned packages changed)")
+        else:
+            states.append(f"{name}: BUILDING {path} now (about 4.5 GB to download and install, a few minutes)")
+
+    return f"{what} with {py}; " + "; ".join(states) + ". IHE_SKIP_PY312=1 skips them."
+
+
 def cli_env(**extra: str) -> dict[str, str]:
     """Environment for a CLI subprocess: the tests dir on PYTHONPATH, unbuffered output."""
     env = dict(os.environ)

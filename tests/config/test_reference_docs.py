@@ -19,3 +19,10 @@ def test_every_field_has_a_docstring():
         docs = reference.field_docs(cls)
         missing = [f.name for f in dataclasses.fields(cls) if not docs.get(f.name)]
         assert not missing, f"{group}: fields without a docstring: {missing}"
+
+
+def test_the_preset_marked_as_the_default_run_is_the_one_the_default_run_uses():
+    from conftest import compose
+    from isaac_hydra_ext.config.reference import DEFAULT_PRESET
+
+    assert compose([]) == compose([f"env={DEFAULT_PRESET}"])

@@ -26,19 +26,24 @@ def trainer_cmd(tmp_path: Path, args: list[str]) -> list[str]:
             *rest]
 
 
-def start(tmp_path: Path, args: list[str]) -> subprocess.Popen:
-    """Start the trainer (stdout/stderr to files under tmp_path, so a chatty run cannot block on a full pipe)."""
+def start(tmp_path: Path, args: list[str], prefix: list[str] | None = None, **popen) -> subprocess.Popen:
+    """Start the trainer (stdout/stderr to files under tmp_path, so a chatty run cannot block on a full pipe).
+
+    ``prefix`` runs it under another command (``unshare ...``); ``popen`` goes to :class:`subprocess.Popen`
+    (``start_new_session=True`` gives it a process group of its own).
+    """
     with open(tmp_path / "stdout.txt", "w") as out, open(tmp_path / "stderr.txt", "w") as err:
-        return subprocess.Popen(trainer_cmd(tmp_path, args), cwd=tmp_path, env=cli_env(), stdout=out, stderr=err)
+        return subprocess.Popen([*(prefix or []), *trainer_cmd(tmp_path, args)], cwd=tmp_path, env=cli_env(),
+                                stdout=out, stderr=err, **popen)
 
 
 def output(tmp_path: Path) -> tuple[str, str]:
     return (tmp_path / "stdout.txt").read_text(), (tmp_path / "stderr.txt").read_text()
 
 
-def run(tmp_path: Path, args: list[str], timeout: float = 240) -> tuple[int, str, str]:
+def run(tmp_path: Path, args: list[str], timeout: float = 240, prefix: list[str] | None = None) -> tuple[int, str, str]:
     """Run the trainer to its end; return (exit code, stdout, stderr)."""
-    proc = start(tmp_path, args)
+    proc = start(tmp_path, args, prefix)
     try:
         proc.wait(timeout=timeout)
     finally:

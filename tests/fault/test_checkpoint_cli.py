@@ -11,25 +11,40 @@ import torch
 from conftest import FULL, compose
 from fault_cli import SLOW, SMALL, pids_in, read_summary, run, run_dirs
 from isaac_hydra_ext.appo.algorithm import APPO
-from isaac_hydra_ext.models.actor_critic import ActorCritic
 from isaac_hydra_ext.envs.factory import probe_env_spec
+from isaac_hydra_ext.models.actor_critic import ActorCritic
 from isaac_hydra_ext.utils.checkpoint import MODEL_SHAPE_KEYS, save_checkpoint
 
 BASE = ["env=gym", SLOW, "+env.kwargs.delay_s=0", *SMALL]
 
 
-def _real_checkpoint(path, overrides=()):
-    """A checkpoint as the runner writes it (same keys, real model and optimizer state) for the BASE config."""
+def _real_checkpoint(path, overrides=(), **changes):
+    """A checkpoint as the runner writes it (same keys, real model and optimizer state) for the BASE config.
+
+    ``changes`` replace top-level entries after the real ones are made (a crafted file that passes the format checks).
+    """
     cfg = compose(["env=gym", SLOW, *SMALL, *overrides])
     spec = probe_env_spec(cfg.env)
     model = ActorCritic(spec.obs_dim, spec.act_dim, spec.critic_obs_dim, cfg.ppo)
     alg = APPO(model, cfg.ppo, torch.device("cpu"))
-    save_checkpoint(str(path), {
+    state = {
         "model": model.state_dict(), **alg.state_dict(), "iteration": 3, "env_steps": 384, "policy_version": 4,
         "wall_time_s": 1.0, "env_spec": dataclasses.asdict(spec),
         "model_cfg": {k: getattr(cfg.ppo, k) for k in MODEL_SHAPE_KEYS}, "config_yaml": "",
         "episode_returns": [], "episode_lengths": [],
-    })
+    }
+    for key, change in changes.items():
+        state[key] = change(state[key]) if callable(change) else change
+    save_checkpoint(str(path), state)
+
+
+def _reshaped_first_tensor(model_state):
+    key = next(iter(k for k, v in model_state.items() if v.dim() == 2))
+    return {**model_state, key: torch.zeros(7, 3)}  # the recorded network shape is right, this tensor is not
+
+
+def _bad_optimizer_state(opt):
+    return {**opt, "state": {0: {"step": torch.tensor(1.0), "exp_avg": torch.zeros(5), "exp_avg_sq": torch.zeros(5)}}}
 
 
 class _RunsCode:
@@ -51,6 +66,14 @@ def _make(kind, path, tmp_path):
     elif kind == "runs_code_torch_save":
         _RunsCode.marker = str(tmp_path / "pwned")
         torch.save({"format": "isaac_hydra_ext.appo", "model": _RunsCode()}, path)
+    elif kind == "crafted_tensor_shape":
+        _real_checkpoint(path, model=_reshaped_first_tensor)
+    elif kind == "crafted_optimizer_state":
+        _real_checkpoint(path, optimizer=_bad_optimizer_state)
+    elif kind == "crafted_value_type":
+        _real_checkpoint(path, learning_rate="fast")
+    elif kind == "other_env":
+        _real_checkpoint(path, env_id="Pendulum-v1")  # the same shapes as SlowPendulum-v0
     elif kind == "runs_code_raw_pickle":
         _RunsCode.marker = str(tmp_path / "pwned")
         path.write_bytes(pickle.dumps(_RunsCode(), protocol=2))
@@ -67,11 +90,22 @@ CASES = {
     "runs_code_raw_pickle": "would need to run code to load (torch.load weights_only=True). Nothing was executed. "
                             "Detail: Trying to load unsupported GLOBAL posix.system",
     "missing": "does not exist",
+    # Issue 17: files that pass the format checks but hold wrong shapes or types (before: a RuntimeError traceback
+    # from load_state_dict, or a crash at the first optimizer step mid-run), and a checkpoint of another env with
+    # the same shapes (before: resumed without a word).
+    "crafted_tensor_shape": "does not fit this model: ",
+    "crafted_optimizer_state": "has malformed contents: optimizer state exp_avg of parameter 0 has shape [5], the "
+                               "parameter",
+    "crafted_value_type": "has malformed contents: ValueError: could not convert string to float: 'fast'",
+    "other_env": "was trained on env.id='Pendulum-v1', this run is env.id='fault_envs:SlowPendulum-v0': resuming it "
+                 "on another env is refused",
 }
 
 
-# CI: the four kinds of bad file; IHE_FULL=1 adds a raw (non-zip) pickle and a missing file.
-KINDS = sorted(CASES) if FULL else ["other_network_shape", "random_bytes", "runs_code_torch_save", "truncated"]
+# CI: the kinds of bad file; IHE_FULL=1 adds a raw (non-zip) pickle and a missing file.
+KINDS = sorted(CASES) if FULL else ["crafted_optimizer_state", "crafted_tensor_shape", "crafted_value_type",
+                                    "other_env", "other_network_shape", "random_bytes", "runs_code_torch_save",
+                                    "truncated"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -109,3 +143,30 @@ def test_resume_from_the_same_kind_of_file_intact_works(tmp_path):
     assert code == 0, err[-3000:]
     s = read_summary(run_dirs(tmp_path)[0])
     assert s["resumed_from"] == str(path) and s["iterations"] == 3 + 1 and s["env_steps"] == 384 + 128
+
+
+def test_another_env_resumes_when_allowed_explicitly(tmp_path):
+    path = tmp_path / "model_3.pt"
+    _real_checkpoint(path, env_id="Pendulum-v1")
+    code, out, err = run(tmp_path, [*BASE, "experiment.max_env_steps=512", f"checkpoint.resume={path}",
+                                    "checkpoint.allow_env_change=true"], timeout=180)
+    assert code == 0, err[-3000:]
+    assert "resuming a checkpoint of env.id='Pendulum-v1' on env.id='fault_envs:SlowPendulum-v0'" in out + err
+    s = read_summary(run_dirs(tmp_path)[0])
+    assert s["resumed_from"] == str(path) and s["iterations"] == 3 + 1
+
+
+def test_a_run_directory_resumes_from_its_newest_checkpoint_and_an_empty_one_is_named(tmp_path):
+    # Issue 17: a checkpoint given as a directory was reported as "does not exist".
+    run_dir = tmp_path / "some_run"
+    run_dir.mkdir()
+    _real_checkpoint(run_dir / "model_3.pt")
+    code, out, err = run(tmp_path, [*BASE, "experiment.max_env_steps=512", f"checkpoint.resume={run_dir}"],
+                         timeout=180)
+    assert code == 0, err[-3000:]
+    assert read_summary(run_dirs(tmp_path)[0])["resumed_from"] == str(run_dir / "model_3.pt")
+    empty = tmp_path / "empty_run"
+    empty.mkdir()
+    code, out, err = run(tmp_path, [*BASE, f"checkpoint.resume={empty}"], timeout=180)
+    assert code == 1 and "Traceback" not in out + err
+    assert f"Error: checkpoint.resume={empty}: the directory {empty} holds no model_<iteration>.pt" in err

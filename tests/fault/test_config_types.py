@@ -86,13 +86,15 @@ CLI_CASES = [
 
 
 @pytest.mark.parametrize("override,message", CLI_CASES)
-def test_cli_wrong_type_exits_1_with_one_message_and_starts_nothing(tmp_path, override, message):
+def test_cli_wrong_type_exits_2_with_one_message_and_starts_nothing(tmp_path, override, message):
+    # A wrong type is a configuration error like an out-of-range value: exit 2 and one line (issue 17: Hydra alone
+    # exits 1 with a multi-line message and a hint to set HYDRA_FULL_ERROR for the traceback).
     pid_log = tmp_path / "env_pids"
     code, out, err = run(tmp_path, ["env=gym", "env.id=fault_envs:SlowPendulum-v0", f"+env.kwargs.pid_log={pid_log}",
                                     override], timeout=120)
-    assert code == 1, err
-    assert err.count("Error merging override") == 1 and f"Error merging override {override}" in err
-    assert message in err and f"full_key: {override.split('=')[0]}" in err
+    assert code == 2, err
+    assert err.count("Error merging override") == 1 and f"  - Error merging override {override}: {message}" in err
+    assert len([ln for ln in err.splitlines() if ln.startswith("Error")]) == 1 and "HYDRA_FULL_ERROR" not in err
     assert "Traceback" not in out + err
     assert not pid_log.exists() and not pids_in(pid_log)  # not even the learner built an env
     assert not (tmp_path / "runs").exists()  # no run directory, no process

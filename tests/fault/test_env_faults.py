@@ -9,22 +9,34 @@ import torch
 from conftest import FULL
 from fault_cli import FAULTY, SMALL, read_summary, run, run_dirs
 
-# (fault, after, the message the error must contain). The fault fires at the (after+1)-th call in the process
-# that claims it first; with 4 envs per worker, the 41st env.step call is env 0 at env step 10 of that worker.
+# fault -> (after, the message the error must contain, extra overrides, env steps of the restart run). The fault
+# fires at the (after+1)-th call in the process that claims it first; with 4 envs per worker, the 41st env.step call
+# is env 0 at env step 10 of that worker. The restart run's budget lets the replacement deliver after the fault.
 FAULTS = {
     "raise_step": (40, r"env\.step raised at env step 10 \(in one of its envs 0\.\.3, or in an automatic reset\): "
-                       r"RuntimeError\('injected step failure'\)"),
-    "raise_reset": (0, r"env\.reset raised at env step 0 \(first reset\): RuntimeError\('injected reset failure'\)"),
-    "nan_obs": (40, r"env 0 of 4 returned a non-finite observation at env step 10 \(values \[nan, nan, nan\]"),
-    "inf_reward": (40, r"env 0 of 4 returned a non-finite reward at env step 10 \(values \[inf\]"),
+                       r"RuntimeError\('injected step failure'\)", [], 256),
+    "raise_reset": (0, r"env\.reset raised at env step 0 \(first reset\): RuntimeError\('injected reset failure'\)",
+                    [], 256),
+    "nan_obs": (40, r"env 0 of 4 returned a non-finite observation at env step 10 \(values \[nan, nan, nan\]", [],
+                256),
+    "inf_reward": (40, r"env 0 of 4 returned a non-finite reward at env step 10 \(values \[inf\]", [], 256),
+    # Issue 17: NaN only in the last observation of an episode cut by the time limit (10 steps here), which only
+    # the final-observation array carries, and NaN in the privileged critic observation: both went unchecked in
+    # the worker (the learner quietly dropped the samples; on_env_error=raise never fired).
+    "nan_final_obs": (0, r"env 0 of 4 returned a non-finite final observation \(of an episode that ended\) at env "
+                         r"step 9 \(values \[nan, nan, nan\]",
+                      ["env.max_episode_steps=10", "+env.kwargs.episode_steps=10"], 512),
+    "nan_critic": (40, r"env 0 of 4 returned a non-finite critic observation at env step 10 \(values \[nan, nan, "
+                       r"nan, nan\]", ["+env.kwargs.critic=true"], 256),
 }
 WORKER = r"worker (?P<w>[01]) \(pid (?P<pid>\d+), env\.id='fault_envs:FaultyPendulum-v0'\): "
 
 
-def _args(tmp_path, fault, after, policy, steps):
+def _args(tmp_path, fault, policy, steps):
+    after, _, extra, _ = FAULTS.get(fault, (0, "", [], 0))
     return ["env=gym", FAULTY, *SMALL, f"+env.kwargs.fault={fault}", f"+env.kwargs.after={after}",
             f"+env.kwargs.only_pid_file={tmp_path / 'claimed'}", f"ppo.on_env_error={policy}",
-            f"experiment.max_env_steps={steps}", "checkpoint.every_iterations=0"]
+            f"experiment.max_env_steps={steps}", "checkpoint.every_iterations=0", *extra]
 
 
 def _claimer(tmp_path) -> int:
@@ -33,8 +45,8 @@ def _claimer(tmp_path) -> int:
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_env_fault_with_raise_policy_stops_the_run_naming_worker_env_and_step(tmp_path, fault):
-    after, expected = FAULTS[fault]
-    code, out, err = run(tmp_path, _args(tmp_path, fault, after, "raise", 100_000))
+    expected = FAULTS[fault][1]
+    code, out, err = run(tmp_path, _args(tmp_path, fault, "raise", 100_000))
     assert code == 1, err[-3000:]
     (run_dir,) = run_dirs(tmp_path)
     s = read_summary(run_dir)
@@ -52,11 +64,10 @@ def test_env_fault_with_raise_policy_stops_the_run_naming_worker_env_and_step(tm
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_env_fault_with_restart_policy_replaces_the_worker_and_finishes(tmp_path, fault):
-    after, expected = FAULTS[fault]
-    # The fault fires in the claimer's first rollout, and the first iteration takes one rollout from each worker
-    # (each is handed one slot at start), so iteration 1 always includes the replacement's first rollout.
-    steps = 256
-    code, out, err = run(tmp_path, _args(tmp_path, fault, after, "restart", steps))
+    expected, steps = FAULTS[fault][1], FAULTS[fault][3]
+    # The fault fires in the claimer's first rollout (its second for nan_final_obs), and an iteration takes one
+    # rollout from each worker, so the run's budget always includes rollouts of the replacement.
+    code, out, err = run(tmp_path, _args(tmp_path, fault, "restart", steps))
     assert code == 0, err[-3000:]
     (run_dir,) = run_dirs(tmp_path)
     s = read_summary(run_dir)
@@ -77,8 +88,38 @@ def test_env_fault_with_restart_policy_replaces_the_worker_and_finishes(tmp_path
 def test_reset_failure_inside_an_automatic_reset_names_the_step(tmp_path):
     # Pendulum episodes last 200 steps: the first reset (4 envs) is fine, the automatic reset at the end of the
     # first episode (env step 199) raises inside env.step.
-    code, out, err = run(tmp_path, _args(tmp_path, "raise_reset", 4, "raise", 100_000))
+    args = [a if not a.startswith("+env.kwargs.after=") else "+env.kwargs.after=4"
+            for a in _args(tmp_path, "raise_reset", "raise", 100_000)]
+    code, out, err = run(tmp_path, args)
     assert code == 1, err[-3000:]
     s = read_summary(run_dirs(tmp_path)[0])
     assert re.search(WORKER + r"env\.step raised at env step 199 .*RuntimeError\('injected reset failure'\)",
                      s["error"]), s["error"][:2000]
+
+
+# Issue 17: a worker whose env crashes natively (SIGSEGV inside the env's C code) or whose env constructor raises
+# reported nothing through its pipe, so it counted as an internal failure and was restarted 10 times even under
+# on_env_error=raise. Now a death by a signal the learner did not send, or before the worker's env was built, is
+# the env's failure: raise stops the run at once.
+CRASHES = {
+    "segfault": (40, r"worker (?P<w>[01]) \(pid (?P<pid>\d+), env\.id='fault_envs:FaultyPendulum-v0'\) was killed "
+                     r"by signal 11 \(SIGSEGV\) without reporting an error"),
+    "raise_init": (0, WORKER + r"building its 4 envs raised: RuntimeError\('injected constructor failure'\)"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(CRASHES))
+def test_native_crash_or_constructor_failure_with_raise_policy_stops_the_run_at_once(tmp_path, fault):
+    after, expected = CRASHES[fault]
+    args = [a if not a.startswith("+env.kwargs.after=") else f"+env.kwargs.after={after}"
+            for a in _args(tmp_path, fault, "raise", 100_000)]
+    code, out, err = run(tmp_path, args)
+    assert code == 1, err[-3000:]
+    (run_dir,) = run_dirs(tmp_path)
+    s = read_summary(run_dir)
+    assert s["status"] == "failed" and s["worker_restarts"] == 0, s
+    assert re.search(expected, s["error"]), s["error"][:2000]
+    assert "(ppo.on_env_error=raise stops the run; 'restart' would replace the worker)" in s["error"]
+    assert "Traceback" not in out + err.split("Error: ", 1)[0]  # nothing before the one Error line
+    ckpt = torch.load(s["last_checkpoint"], weights_only=True)
+    assert all(torch.isfinite(v).all() for v in ckpt["model"].values())

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
@@ -25,13 +26,15 @@ from omegaconf.errors import OmegaConfBaseException
 from ..config.schema import TrainConfig
 from ..config.store import register_configs
 from ..config.validation import ConfigError, config_problems, raise_if_problems, unknown_keys
-from ..envs.factory import EnvConfigError, env_problems, probe_env_spec
+from ..envs.factory import EnvBuildError, EnvConfigError, env_problems, probe_env_spec
+from ..envs.vec_env import EnvSpec
 from ..runners.builder import build_runner
 from ..runners.distributed import DistributedContext
+from ..runners.preflight import preflight_problems
 from ..runners.shutdown import StopSignals
 from ..sampling.factory import UnsupportedSamplerError
 from ..utils.checkpoint import CheckpointError
-from ..utils.run_dirs import create_run_dir, remove_unused_run_dir, resolve_checkpoint
+from ..utils.run_dirs import RunDirError, create_run_dir, remove_unused_run_dir, resolve_checkpoint
 from . import early_signals
 
 log = logging.getLogger("isaac_hydra_ext")
@@ -68,54 +71,109 @@ def check(cfg: TrainConfig) -> None:
 
 
 def run(cfg: TrainConfig, run_dir: str | None = None) -> dict:
-    """Validate ``cfg``, probe the env, make a run directory (unless given) and train; return the summary.
+    """Validate ``cfg``, probe the env, check the machine, make a run directory (unless given) and train.
 
-    Raises :class:`StartError` when the run cannot start (nothing is left behind then).
+    Returns the summary. Raises :class:`StartError` when the run cannot start (nothing is left behind then):
+    exit code 2 for what the configuration can fix (values, env id, spaces, missing packages, the device, shared
+    memory, the worker count, the output directory), 1 for the rest (a checkpoint that cannot be resumed, an env
+    whose own code fails).
     """
     try:
         check(cfg)
         spec = probe_env_spec(cfg.env)
+        raise_if_problems(preflight_problems(cfg, spec, check_output_dir=run_dir is None))
     except (ConfigError, EnvConfigError) as exc:
         raise StartError(str(exc), 2) from exc
-    dist = DistributedContext.from_environment(cfg.experiment.device) if cfg.experiment.distributed else None
-    is_main = dist is None or dist.rank == 0
-    created = False
+    except EnvBuildError as exc:
+        raise StartError(str(exc), 1) from exc
     try:
         resume = resolve_checkpoint(cfg.checkpoint.resume, cfg.experiment.output_dir, cfg.experiment.name,
                                     option="checkpoint.resume")
-        if run_dir is None:
-            run_dir = create_run_dir(cfg.experiment.output_dir, cfg.experiment.name) if is_main else "."
-            created = is_main
-        signals = StopSignals()
-        try:
-            runner = build_runner(cfg, run_dir, spec, resume_path=resume, dist=dist, signals=signals)
-        except (CheckpointError, UnsupportedSamplerError):
-            if created:
-                remove_unused_run_dir(run_dir, ["config.yaml", "metrics.jsonl", "train.log"])
-            raise
-        handler = _log_to_file(run_dir) if is_main else None
-        if early_signals.pending():
-            signals.request(early_signals.pending() or "SIGINT")
-        try:
-            return runner.train()
-        finally:
-            if handler is not None:
-                logging.getLogger().removeHandler(handler)
-                handler.close()
     except CheckpointError as exc:
         raise StartError(str(exc), 1) from exc
-    except UnsupportedSamplerError as exc:
-        raise StartError(str(exc), 2) from exc
-    except OSError as exc:
-        raise StartError(f"cannot create the run directory under {cfg.experiment.output_dir!r}: {exc}", 2) from exc
+    dist = DistributedContext.from_environment(cfg.experiment.device) if cfg.experiment.distributed else None
+    try:
+        return _run_in_dir(cfg, spec, resume, run_dir, dist)
     finally:
         if dist is not None:
             dist.close()
 
 
+def _run_in_dir(
+    cfg: TrainConfig, spec: EnvSpec, resume: str | None, run_dir: str | None, dist: DistributedContext | None
+) -> dict:
+    """Make the run directory (unless given), build the runner and train; a run that cannot start leaves none."""
+    is_main = dist is None or dist.rank == 0
+    created = False
+    if run_dir is None:
+        try:
+            run_dir = create_run_dir(cfg.experiment.output_dir, cfg.experiment.name) if is_main else "."
+        except (RunDirError, OSError) as exc:
+            raise StartError(f"cannot create a run directory under experiment.output_dir="
+                             f"{cfg.experiment.output_dir!r}: {exc}", 2) from exc
+        created = is_main
+    signals = StopSignals()
+    try:
+        runner = build_runner(cfg, run_dir, spec, resume_path=resume, dist=dist, signals=signals)
+    except (CheckpointError, OSError, UnsupportedSamplerError) as exc:
+        if created:
+            remove_unused_run_dir(run_dir, ["config.yaml", "metrics.jsonl", "train.log"])
+        if isinstance(exc, UnsupportedSamplerError):
+            raise StartError(str(exc), 2) from exc
+        what = "" if isinstance(exc, CheckpointError) else f"cannot write the run's files in {run_dir}: "
+        raise StartError(f"{what}{exc}", 1) from exc
+    handler = _log_to_file(run_dir) if is_main else None
+    if early_signals.pending():
+        signals.request(early_signals.pending() or "SIGINT")
+    try:
+        return runner.train()
+    finally:
+        if handler is not None:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
+
+
+class _RunLogFile(logging.FileHandler):
+    """``<run>/train.log``: when the disk refuses a write, say so once on stderr and stop writing the file.
+
+    (``logging``'s own reaction is a traceback on stderr for every record.) The console keeps every record.
+    """
+
+    failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write the record unless an earlier write failed."""
+        if not self.failed:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        """Report the first failed write in one line; drop later records."""
+        self._report(sys.exc_info()[1])
+
+    def flush(self) -> None:
+        """Flush, reporting a full or read-only disk once instead of raising."""
+        try:
+            super().flush()
+        except OSError as exc:
+            self._report(exc)
+
+    def close(self) -> None:
+        """Close the file, whatever the disk says."""
+        try:
+            super().close()
+        except OSError as exc:
+            self._report(exc)
+
+    def _report(self, exc: BaseException | None) -> None:
+        if not self.failed:
+            self.failed = True
+            print(f"WARNING isaac_hydra_ext: cannot write {self.baseFilename}: {exc}; logging to the console only",
+                  file=sys.stderr, flush=True)
+
+
 def _log_to_file(run_dir: str) -> logging.Handler:
     """Also write this run's log records to ``<run>/train.log``; return the handler (removed after the run)."""
-    handler = logging.FileHandler(os.path.join(run_dir, "train.log"))
+    handler = _RunLogFile(os.path.join(run_dir, "train.log"))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     return handler
@@ -150,8 +208,12 @@ def _hydra_main(dcfg: DictConfig) -> None:
         f"{summary['wall_time_s']:.1f} s, mean return {summary['mean_return']}; run directory {summary['run_dir']}",
         flush=True,
     )
+    unwritten = summary.get("summary_write_error")
+    note = f" (the final summary.json could not be written: {unwritten})" if unwritten else ""
     if status == "failed":
-        _fail(str(summary["error"]), 1)
+        _fail(f"{summary['error']}{note}", 1)
+    if unwritten:
+        print(f"WARNING: run {status}{note}", file=sys.stderr, flush=True)
 
 
 def _fail(message: str, code: int) -> None:
@@ -181,9 +243,22 @@ def precheck(argv: list[str]) -> None:
         _fail(str(exc), 2)
 
 
+def _thread_excepthook(args: threading.ExceptHookArgs) -> None:
+    """One line, not a traceback, for a background thread that fails on I/O (TensorBoard's writer on a full disk).
+
+    The run itself sees the same error at its next write and stops with it; anything else keeps Python's report.
+    """
+    if isinstance(args.exc_value, OSError):
+        name = args.thread.name if args.thread is not None else "a background thread"
+        log.error("%s could not write: %s", name, args.exc_value)
+        return
+    threading.__excepthook__(args)
+
+
 def main() -> None:
     """Console entry point (``appo-train``)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    threading.excepthook = _thread_excepthook
     # Hydra only parses the command line: run directories are ours (utils/run_dirs.py), so Hydra writes nothing.
     register_configs()
     precheck(sys.argv[1:])

@@ -37,9 +37,15 @@ Types and unknown keys are checked by Hydra against these dataclasses; values an
 `isaac_hydra_ext.config.validation` (one message per bad value, exit code 2, nothing started).
 
 The schema is the only place a default is defined: the groups `ppo`, `logging`, `checkpoint` and `experiment` are
-the dataclasses themselves, and each env preset (`conf/env/*.yaml`, chosen with `env=<preset>`; the default run uses
-`mujoco_go1`) sets only the keys that differ for its task. The *presets* column lists those values.
+the dataclasses themselves, and each env preset (`conf/env/*.yaml`, chosen with `env=<preset>`) sets only the keys
+that differ for its task. The *default* column is the schema's value, which every preset that does not set the key
+gets; the *presets* column lists the values the presets set. The default run (no `env=`) is the
+**`mujoco_go1` preset**, listed first and in bold: where it sets a key, its value is what a plain
+`python -m isaac_hydra_ext.appo_runner` uses (e.g. 256 envs per worker, not 16).
 """
+
+DEFAULT_PRESET = "mujoco_go1"
+"""The env preset of the default run (``conf/train_appo.yaml``'s defaults list)."""
 
 
 def field_docs(cls: type) -> dict[str, str]:
@@ -106,7 +112,9 @@ def render() -> str:
             if dataclasses.is_dataclass(f.default_factory) if f.default_factory is not dataclasses.MISSING else False:
                 continue
             key = f"{group}.{f.name}"
-            set_by = ", ".join(f"{p}: `{v!r}`" for p, v in presets.get(key, {}).items())
+            by_preset = sorted(presets.get(key, {}).items(), key=lambda item: item[0] != DEFAULT_PRESET)
+            set_by = ", ".join(f"**{p} (default run): `{v!r}`**" if p == DEFAULT_PRESET else f"{p}: `{v!r}`"
+                               for p, v in by_preset)
             out.append(f"| `{key}` | `{f.type}` | {_default(f)} | {set_by} | {docs.get(f.name, '')} |")
     return "\n".join(out) + "\n"
 

@@ -62,7 +62,10 @@ class SamplerConfig:
     max_worker_restarts: int = 10
     """Total worker restarts allowed in a run; one more stops the run with the last worker error."""
     heartbeat_timeout_s: float = 120.0
-    """A worker that shows no sign of life for this long is considered hung, killed and restarted."""
+    """A worker that shows no sign of life for this long is considered hung, killed and restarted (a starting
+    worker, before its first sign of life, gets at least 60 s: importing torch takes a while on a loaded machine)."""
+    allow_oversubscription: bool = False
+    """Start more than 4 worker processes per CPU core (refused otherwise: they would only slow each other down)."""
 
 
 @dataclass
@@ -233,7 +236,10 @@ class CheckpointConfig:
     save_on_exit: bool = True
     """Write a final checkpoint when the run ends, is interrupted (Ctrl-C, SIGTERM) or fails."""
     resume: str = ""
-    """``""``: fresh run; ``latest``: the newest checkpoint under ``<output_dir>/<name>/``; or a checkpoint path."""
+    """``""``: fresh run; ``latest``: the newest checkpoint under ``<output_dir>/<name>/``; or a checkpoint path
+    (a ``model_<iteration>.pt`` file, or a run directory: its newest checkpoint)."""
+    allow_env_change: bool = False
+    """Resume a checkpoint written for another ``env.id`` (refused otherwise, even when the shapes match)."""
 
 
 @dataclass

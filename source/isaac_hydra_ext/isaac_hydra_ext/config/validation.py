@@ -10,6 +10,7 @@ but the schema: checks that need an env (is the id registered?) are the env fact
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -97,7 +98,8 @@ RULES: tuple[Rule, ...] = (
     Rule("ppo.max_worker_restarts", _non_negative, "an integer >= 0"),
     Rule("ppo.heartbeat_timeout_s", _finite_positive, "a number of seconds > 0"),
     Rule("ppo.max_nonfinite_updates", _positive, "an integer >= 1"),
-    Rule("env.backend", lambda x: isinstance(x, str) and len(x) > 0, "a backend name (gym, isaaclab) or module:function"),
+    Rule("env.backend", lambda x: isinstance(x, str) and len(x) > 0,
+         "a backend name (gym, isaaclab) or module:function"),
     Rule("env.id", lambda x: isinstance(x, str) and len(x) > 0 and x != "???",
          "an environment id (required: e.g. env=gym env.id=Hopper-v5)"),
     Rule("env.max_episode_steps", _non_negative, "an integer >= 0 (0: the registered limit)"),
@@ -113,8 +115,8 @@ RULES: tuple[Rule, ...] = (
     Rule("experiment.max_env_steps", _non_negative, "an integer >= 0 (0: no limit)"),
     Rule("experiment.max_iterations", _non_negative, "an integer >= 0 (0: no limit)"),
     Rule("experiment.max_wall_time_s", _finite_non_negative, "a number of seconds >= 0 (0: no limit)"),
-    Rule("experiment.device", lambda x: x in ("auto", "cpu", "cuda") or str(x).startswith("cuda:"),
-         "auto, cpu, cuda or cuda:N"),
+    Rule("experiment.device", lambda x: x in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:\d+", str(x)) is not None,
+         "auto, cpu, cuda or cuda:N (N a device index, e.g. cuda:0)"),
     Rule("experiment.torch_threads", _non_negative, "an integer >= 0 (0: automatic)"),
 )
 
@@ -194,7 +196,7 @@ def unknown_keys(dcfg: Any, schema: type | None = None, prefix: str = "") -> lis
     hints = typing.get_type_hints(schema)
     names = [f.name for f in dataclasses.fields(schema)]
     problems = []
-    for key in dcfg.keys():
+    for key in list(dcfg):
         dotted = f"{prefix}{key}"
         if key not in hints:
             close = difflib.get_close_matches(str(key), names, n=1)

@@ -99,9 +99,18 @@ class VecEnv(Protocol):
         ...
 
 
+class UnsupportedSpaceError(TypeError):
+    """The env's action or observation space is not one the trainer supports; the message says which and why."""
+
+
 def _box_dim(space: gym.Space, what: str) -> int:
+    if isinstance(space, (gym.spaces.Discrete, gym.spaces.MultiDiscrete, gym.spaces.MultiBinary)):
+        kind = "actions" if what == "action space" else "observations"
+        raise UnsupportedSpaceError(
+            f"its {what} is {space!r}: discrete {kind} are not supported (Box action spaces only)"
+        )
     if not isinstance(space, gym.spaces.Box) or len(space.shape) != 1:
-        raise TypeError(f"{what} must be a 1-D gymnasium Box, got {space!r}")
+        raise UnsupportedSpaceError(f"its {what} is {space!r}: it must be a 1-D gymnasium Box")
     return int(space.shape[0])
 
 
@@ -109,7 +118,9 @@ def _split_obs_space(space: gym.Space) -> tuple[int, int]:
     """Return (policy obs dim, critic obs dim or 0) of a single-env observation space."""
     if isinstance(space, gym.spaces.Dict):
         if "policy" not in space.spaces:
-            raise TypeError(f"a Dict observation space needs a 'policy' key, got keys {list(space.spaces)}")
+            raise UnsupportedSpaceError(
+                f"its Dict observation space needs a 'policy' key, got keys {list(space.spaces)}"
+            )
         critic = _box_dim(space.spaces["critic"], "observation 'critic'") if "critic" in space.spaces else 0
         return _box_dim(space.spaces["policy"], "observation 'policy'"), critic
     return _box_dim(space, "observation space"), 0
@@ -159,13 +170,17 @@ class GymVecEnv:
                 vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
                 **make_kwargs,
             )
-        mode = self._env.metadata.get("autoreset_mode")
-        if mode is not None and mode != gym.vector.AutoresetMode.SAME_STEP:
-            raise TypeError(f"env {env_id!r} must autoreset with AutoresetMode.SAME_STEP, it uses {mode}")
+        try:  # the spaces first: a discrete env is refused for that, whatever else it does
+            act_space = self._env.single_action_space
+            act_dim = _box_dim(act_space, "action space")
+            obs_dim, critic_dim = _split_obs_space(self._env.single_observation_space)
+            mode = self._env.metadata.get("autoreset_mode")
+            if mode is not None and mode != gym.vector.AutoresetMode.SAME_STEP:
+                raise UnsupportedSpaceError(f"it must autoreset with AutoresetMode.SAME_STEP, it uses {mode}")
+        except UnsupportedSpaceError as exc:
+            self._env.close()
+            raise UnsupportedSpaceError(f"env {env_id!r} cannot be trained: {exc}") from None
         self.num_envs = num_envs
-        obs_dim, critic_dim = _split_obs_space(self._env.single_observation_space)
-        act_space = self._env.single_action_space
-        act_dim = _box_dim(act_space, "action space")
         low, high = np.asarray(act_space.low, np.float64), np.asarray(act_space.high, np.float64)
         bounded = bool(np.all(np.isfinite(low)) and np.all(np.isfinite(high)))
         limit = max_episode_steps or (spec.max_episode_steps or 0)

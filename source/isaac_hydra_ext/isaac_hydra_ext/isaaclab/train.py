@@ -26,6 +26,7 @@ from ..config.schema import LaunchConfig, TrainConfig
 from ..config.validation import ConfigError, config_problems, raise_if_problems
 from ..runners.builder import build_runner
 from ..runners.distributed import DistributedContext
+from ..runners.preflight import preflight_problems
 from ..sampling.factory import UnsupportedSamplerError
 from ..utils.checkpoint import CheckpointError
 from ..utils.run_dirs import RunDirError, create_run_dir, resolve_checkpoint
@@ -111,8 +112,21 @@ def run_train(
             train_cfg.env.launch = LaunchConfig(launcher_args=picklable_launcher_args(args), overrides=list(overrides))
         raise_if_problems(config_problems(train_cfg))
         is_main = dist is None or dist.rank == 0
-        run_dir = create_run_dir(agent_cfg.output_dir, agent_cfg.experiment_name, agent_cfg.run_name) if is_main else "."
+        spec = None
+        if not in_process:
+            # Worker processes: probe the shapes with a one-env instance here (each worker builds its own), before
+            # the pre-flight checks, which size the shared memory from them.
+            num_envs_cfg = env_cfg.scene.num_envs
+            env_cfg.scene.num_envs = 1
+            probe = IsaacLabVecEnv(make_env(args.task, env_cfg), **isaaclab_env_kwargs(train_cfg.env.kwargs))
+            spec = probe.spec
+            probe.close()
+            env_cfg.scene.num_envs = num_envs_cfg
+        # The machine: device, shared memory, worker count, output directory (exit 2, nothing made yet).
+        raise_if_problems(preflight_problems(train_cfg, spec, check_output_dir=is_main))
+        run_dir = "."
         if is_main:
+            run_dir = create_run_dir(agent_cfg.output_dir, agent_cfg.experiment_name, agent_cfg.run_name)
             dump_params(run_dir, env_cfg, agent_cfg)
             print(f"[INFO] Logging experiment in directory: {run_dir}", flush=True)
         if in_process:
@@ -122,11 +136,7 @@ def run_train(
                                     dist=dist).train()
             finally:
                 vec.close()
-        # Worker processes: probe the shapes with a one-env instance here, then each worker builds its own.
-        env_cfg.scene.num_envs = 1
-        probe = IsaacLabVecEnv(make_env(args.task, env_cfg), **isaaclab_env_kwargs(train_cfg.env.kwargs))
-        spec = probe.spec
-        probe.close()
+        assert spec is not None
         return build_runner(train_cfg, run_dir, spec, resume_path=resume or None, dist=dist).train()
     finally:
         if dist is not None:

@@ -10,6 +10,7 @@ import dataclasses
 import logging
 import os
 import random
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,9 +20,16 @@ from ..config.schema import AlgorithmConfig, ModelConfig, SamplerConfig, TrainCo
 from ..envs.vec_env import EnvSpec, VecEnv
 from ..models.actor_critic import ActorCritic
 from ..sampling.factory import make_sampler
-from ..utils.checkpoint import MODEL_SHAPE_KEYS, check_compatible, load_checkpoint
+from ..utils.checkpoint import (
+    MODEL_SHAPE_KEYS,
+    CheckpointError,
+    check_compatible,
+    check_state_matches_model,
+    load_checkpoint,
+)
 from ..utils.run_logger import RunLogger
 from .distributed import DistributedContext
+from .preflight import available_cores
 from .runner import APPORunner, ResumeState, config_to_yaml
 from .shutdown import StopSignals
 
@@ -33,14 +41,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def learner_threads(cfg: TrainConfig) -> int:
@@ -65,23 +65,83 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def load_resume_state(path: str, algorithm: APPO, spec: EnvSpec, model_shape: dict) -> ResumeState:
-    """Load checkpoint ``path`` into ``algorithm`` (model, optimizer, learning rate) and return its counters."""
+def load_resume_state(
+    path: str, algorithm: APPO, spec: EnvSpec, model_shape: dict, env_id: str = "", allow_env_change: bool = False
+) -> ResumeState:
+    """Load checkpoint ``path`` into ``algorithm`` (model, optimizer, learning rate) and return its counters.
+
+    Refused with one :class:`CheckpointError` line: a file that is not a checkpoint, one made for other shapes (the
+    env's or the network's, as recorded *and* as the stored tensors really are), one whose optimizer state or
+    counters have the wrong types, and one written for another ``env.id`` than ``env_id`` unless
+    ``allow_env_change`` (``checkpoint.allow_env_change=true``). Nothing is changed in ``algorithm`` then.
+    """
     state = load_checkpoint(path, map_location=algorithm.device)
     check_compatible(path, state, dataclasses.asdict(spec), model_shape)
-    algorithm.model.load_state_dict(state["model"])
-    if "optimizer" in state:
-        algorithm.load_state_dict(state)
-    log.info("resumed from %s (iteration %d, %d env steps)", path, int(state["iteration"]), int(state["env_steps"]))
-    return ResumeState(
-        path=os.path.abspath(path),
-        iteration=int(state["iteration"]),
-        env_steps=int(state["env_steps"]),
-        policy_version=int(state.get("policy_version", 0)),
-        wall_time_s=float(state.get("wall_time_s", 0.0)),
-        episode_returns=list(state.get("episode_returns", [])),
-        episode_lengths=list(state.get("episode_lengths", [])),
-    )
+    stored_env = state.get("env_id")
+    changed = bool(env_id) and isinstance(stored_env, str) and bool(stored_env) and _bare_id(stored_env) != _bare_id(
+        env_id)
+    if changed and not allow_env_change:
+        raise CheckpointError(
+            f"checkpoint {path} was trained on env.id={stored_env!r}, this run is env.id={env_id!r}: resuming it on "
+            "another env is refused (even with the same shapes, the observations mean other things); set "
+            "checkpoint.allow_env_change=true to start from it anyway"
+        )
+    check_state_matches_model(path, state["model"], algorithm.model)
+    try:
+        resume = ResumeState(
+            path=os.path.abspath(path),
+            iteration=int(state["iteration"]),
+            env_steps=int(state["env_steps"]),
+            policy_version=int(state.get("policy_version", 0)),
+            wall_time_s=float(state.get("wall_time_s", 0.0)),
+            episode_returns=[float(x) for x in state.get("episode_returns", [])],
+            episode_lengths=[int(x) for x in state.get("episode_lengths", [])],
+        )
+        if "optimizer" in state:
+            _check_optimizer_state(path, state["optimizer"], algorithm)
+        model_before = {k: v.detach().clone() for k, v in algorithm.model.state_dict().items()}
+        algorithm.model.load_state_dict(state["model"])
+        if "optimizer" in state:
+            try:
+                algorithm.load_state_dict(state)
+            except Exception:
+                algorithm.model.load_state_dict(model_before)
+                raise
+    except (TypeError, ValueError, KeyError, RuntimeError, IndexError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        raise CheckpointError(
+            f"checkpoint {path} has malformed contents: {type(exc).__name__}: {detail}".rstrip(": ")
+        ) from exc
+    if changed:
+        log.warning("resuming a checkpoint of env.id=%r on env.id=%r (checkpoint.allow_env_change=true)",
+                    stored_env, env_id)
+    log.info("resumed from %s (iteration %d, %d env steps)", path, resume.iteration, resume.env_steps)
+    return resume
+
+
+def _bare_id(env_id: str) -> str:
+    """An env id without gymnasium's ``module:`` prefix (``fault_envs:SlowPendulum-v0`` -> ``SlowPendulum-v0``)."""
+    return env_id.rpartition(":")[2]
+
+
+def _check_optimizer_state(path: str, opt_state: Any, algorithm: APPO) -> None:
+    """Refuse optimizer state whose per-parameter tensors do not have their parameter's shape.
+
+    (torch's ``load_state_dict`` does not look; the first optimizer step would fail, mid-run.)
+    """
+    params = [p for group in algorithm.optimizer.param_groups for p in group["params"]]
+    if not isinstance(opt_state, dict) or not isinstance(opt_state.get("state", {}), dict):
+        raise CheckpointError(f"checkpoint {path} has malformed contents: optimizer is not an optimizer state dict")
+    for index, entry in opt_state.get("state", {}).items():
+        if not isinstance(index, int) or not 0 <= index < len(params) or not isinstance(entry, dict):
+            raise CheckpointError(f"checkpoint {path} has malformed contents: optimizer state for parameter "
+                                  f"{index!r} does not fit this model's {len(params)} parameters")
+        for name, value in entry.items():
+            if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != params[index].shape:
+                raise CheckpointError(
+                    f"checkpoint {path} has malformed contents: optimizer state {name} of parameter {index} has shape "
+                    f"{list(value.shape)}, the parameter {list(params[index].shape)}"
+                )
 
 
 def build_runner(
@@ -119,7 +179,8 @@ def build_runner(
                      grad_sync=dist.grad_sync if dist is not None else None)
     resume = None
     if resume_path:
-        resume = load_resume_state(resume_path, algorithm, spec, {k: getattr(cfg.ppo, k) for k in MODEL_SHAPE_KEYS})
+        resume = load_resume_state(resume_path, algorithm, spec, {k: getattr(cfg.ppo, k) for k in MODEL_SHAPE_KEYS},
+                                   env_id=cfg.env.id, allow_env_change=cfg.checkpoint.allow_env_change)
     if dist is not None:
         dist.broadcast_model(model)
     is_main = dist is None or dist.rank == 0

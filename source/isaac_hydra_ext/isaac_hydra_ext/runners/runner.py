@@ -7,6 +7,7 @@ The runner is handed everything fully built (:func:`isaac_hydra_ext.runners.buil
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import math
@@ -180,9 +181,7 @@ class APPORunner:
         try:
             if not self._done():
                 self.sampler.start()
-                self.signals.arm()
                 self._loop()
-                self.signals.disarm()
             if self.dist is not None:
                 self._check_ranks_in_sync()
             status = "interrupted" if self.stop_reason in ("SIGINT", "SIGTERM") else "finished"
@@ -191,6 +190,8 @@ class APPORunner:
             self.signals.request("SIGINT")
         except (WorkerFailure, NonFiniteUpdateError, EnvError, CheckpointError, PeerFailure) as exc:
             status, error = "failed", str(exc)
+        except OSError as exc:  # the run directory turned read-only, the disk is full, ...: a fault, not a bug
+            status, error = "failed", f"writing the run's files in {self.run_dir} failed: {exc}"
         except Exception as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"
             raise
@@ -200,34 +201,49 @@ class APPORunner:
         return summary
 
     def _finish(self, status: str, error: str | None) -> dict[str, Any]:
-        """Stop the sampler, write the final checkpoint and the summary; no signal can interrupt this."""
+        """Stop the sampler, write the final checkpoint and the summary; no signal can interrupt this.
+
+        Each step runs whatever failed before it (a full disk, a read-only run directory, a sampler that would not
+        stop): the final status is written to ``summary.json``, or, if that write fails too, its failure is logged
+        in one line and recorded in the returned summary (``summary_write_error``).
+        """
         try:
-            self.sampler.stop()
-        except Exception as exc:  # a failed stop must not cost the checkpoint
-            log.error("stopping the sampler failed: %s", exc)
-        if self.cfg.checkpoint.save_on_exit:
             try:
-                self.save(periodic=False)
-            except CheckpointError as exc:
-                log.error("%s", exc)
-                error = error or str(exc)
-                status = "failed" if status == "finished" else status
-        summary = self._summary(status, error)
-        try:
-            self.logger.summary(summary)
-        except OSError as exc:
-            log.error("could not write summary.json in %s: %s", self.run_dir, exc)
-            summary["summary_write_error"] = str(exc)
-        self.logger.close()
-        self.signals.restore()
-        return summary
+                self.sampler.stop()
+            except Exception as exc:  # a failed stop must not cost the checkpoint
+                log.error("stopping the sampler failed: %s", exc)
+            if self.cfg.checkpoint.save_on_exit:
+                try:
+                    self.save(periodic=False)
+                except CheckpointError as exc:
+                    log.error("%s", exc)
+                    error = error or str(exc)
+                    status = "failed" if status == "finished" else status
+            summary = self._summary(status, error)
+            try:
+                self.logger.summary(summary)
+            except OSError as exc:
+                log.error("could not write the final summary.json (status %s) in %s: %s", status, self.run_dir, exc)
+                summary["summary_write_error"] = str(exc)
+            try:
+                self.logger.close()
+            except OSError as exc:  # flushing TensorBoard / metrics.jsonl onto a full or read-only disk
+                log.error("could not flush the run's logs in %s: %s", self.run_dir, exc)
+            return summary
+        finally:
+            self.signals.restore()
 
     def _loop(self) -> None:
         per_iteration = self.sampler.rollouts_per_iteration
         last_log_time, last_log_steps = time.time(), self.env_steps
         while not self._done():
             t0 = time.time()
-            rollouts = self.sampler.next_rollouts(per_iteration)
+            if self.dist is None:  # a second Ctrl-C may cut the wait short (waiting changes nothing)
+                self.signals.arm()
+            try:
+                rollouts = self.sampler.next_rollouts(per_iteration)
+            finally:
+                self.signals.disarm()
             if rollouts is None:
                 break
             rollouts.sort(key=lambda r: r.slot)  # deterministic concatenation order
@@ -237,7 +253,7 @@ class APPORunner:
             self.sampler.release(slots)
             learner_version = self.sampler.policy_version
             self.accounting.rollouts_not_trained += len(rollouts)  # until the update below succeeds
-            stats = self.alg.update(batch, learner_version)
+            stats = self._interruptible_update(batch, learner_version)
             self.accounting.rollouts_not_trained -= len(rollouts)
             self.accounting.trained(rollouts, stats)
             self.sampler.publish()
@@ -259,6 +275,29 @@ class APPORunner:
                 self.save()
             self.logger.summary(self._summary("running", None))
             del batch
+
+    def _interruptible_update(self, batch: Any, learner_version: int) -> dict[str, float]:
+        """``alg.update`` that a second Ctrl-C may interrupt; then the model and optimizer are put back as they were.
+
+        So the final checkpoint is always the state after the last *finished* iteration (the one its file name and
+        ``iteration`` say), never a half-applied update. Single-process runs only: ranks of a distributed job must
+        finish the update together (each minibatch is a collective).
+        """
+        if self.dist is not None:
+            return self.alg.update(batch, learner_version)
+        saved_model = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        saved_alg = copy.deepcopy(self.alg.state_dict())
+        self.signals.arm()
+        try:
+            return self.alg.update(batch, learner_version)
+        except KeyboardInterrupt:
+            self.signals.disarm()
+            self.model.load_state_dict(saved_model)
+            self.alg.load_state_dict(saved_alg)
+            log.warning("the interrupted update was undone: the model is as after iteration %d", self.iteration)
+            raise
+        finally:
+            self.signals.disarm()
 
     def _check_ranks_in_sync(self) -> None:
         """Compare a checksum of every rank's parameters (checked, not assumed); recorded in summary.json."""

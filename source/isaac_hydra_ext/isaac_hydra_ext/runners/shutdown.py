@@ -1,20 +1,22 @@
 """Ctrl-C and SIGTERM: a stop request the loop polls, and a shutdown that a second signal cannot break.
 
-The first SIGINT/SIGTERM asks the run to stop after the current step. A second SIGINT while the training loop
-runs (:meth:`StopSignals.arm`) interrupts what is running (a long update, a slow in-process rollout) with one
-``KeyboardInterrupt``, and disarms: at most one is ever raised, and never outside the loop, so it cannot land in
-the runner's cleanup. Every later signal only makes the shutdown *hurry*: waiting for workers to exit is cut
-short, but the final checkpoint and ``summary.json`` are always written.
+The first SIGINT/SIGTERM asks the run to stop after the current step. A second SIGINT while the loop is inside a
+step that may take long and can be undone (waiting for rollouts, an update: :meth:`StopSignals.arm`) interrupts it
+with one ``KeyboardInterrupt`` and disarms: at most one is ever raised, and never outside those steps, so it cannot
+land in the runner's cleanup. Every other signal only makes the shutdown *hurry*: waiting for workers to exit is
+cut short, but the final checkpoint and ``summary.json`` are always written.
+
+The handler writes its one-line notices with ``os.write`` on stderr's descriptor, not through ``logging`` or
+``print``: a handler that writes to a buffered stream the interrupted code is writing to fails with "reentrant
+call" (a traceback in the middle of the shutdown).
 """
 
 from __future__ import annotations
 
-import logging
+import os
 import signal
 from types import FrameType
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 
 class StopSignals:
@@ -41,13 +43,15 @@ class StopSignals:
         name = signal.Signals(signum).name
         self.reason = self.reason or name
         if self.count == 1:
-            log.warning("%s received: finishing the current step, saving and stopping", name)
+            _notice(f"{name} received: finishing the current step, saving and stopping (again: stop at once)")
             return
         self.hurry = True
         if self._armed and signum == signal.SIGINT:
-            self._armed = False  # the only KeyboardInterrupt of the run, raised inside the loop
+            self._armed = False  # the only KeyboardInterrupt of the run, raised inside an armed step
+            _notice(f"{name} received again: interrupting the current step; the checkpoint and summary are "
+                    "still written")
             raise KeyboardInterrupt
-        log.warning("%s received again: not waiting for workers; the checkpoint and summary are still written", name)
+        _notice(f"{name} received again: not waiting for workers; the checkpoint and summary are still written")
 
     def install(self) -> None:
         """Install the handlers (only possible in the main thread; elsewhere nothing is installed)."""
@@ -64,9 +68,17 @@ class StopSignals:
         self._previous.clear()
 
     def arm(self) -> None:
-        """Let a second Ctrl-C interrupt the training loop (once); called when the loop starts."""
-        self._armed = True
+        """Let a second Ctrl-C interrupt what runs now (once per run; nothing once a second signal was seen)."""
+        self._armed = self.count < 2
 
     def disarm(self) -> None:
-        """No more interrupts: the loop is over and cleanup must run to the end."""
+        """No interrupt from here on: what runs now must run to the end (bookkeeping, saving, cleanup)."""
         self._armed = False
+
+
+def _notice(message: str) -> None:
+    """Write ``WARNING <logger>: message`` to stderr from a signal handler (unbuffered, never reentrant)."""
+    try:
+        os.write(2, f"WARNING {__name__}: {message}\n".encode())
+    except OSError:  # stderr closed: nothing to tell
+        pass

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..models.actor_critic import GaussianPolicy
 from ..envs.vec_env import VecEnv
+from ..models.actor_critic import GaussianPolicy
 from ..storage.rollout_buffer import RolloutBuffer
 
 
@@ -87,13 +87,18 @@ class RolloutCollector:
         except Exception as exc:  # an env error like one in step: the on_env_error policy applies
             raise EnvError(f"{self.name}: env.reset raised at env step 0 (first reset): {exc!r}") from exc
         self._check_finite(self.obs, "observation after reset", step=0)
+        if self.critic_obs is not None:
+            self._check_finite(self.critic_obs, "critic observation after reset", step=0)
         B = env.num_envs
         self.ep_return = torch.zeros(B, dtype=torch.float64, device=self.device)
         self.ep_length = torch.zeros(B, dtype=torch.int64, device=self.device)
         self.total_steps = 0
 
-    def _check_finite(self, x: torch.Tensor, what: str, step: int) -> None:
+    def _check_finite(self, x: torch.Tensor, what: str, step: int, only: torch.Tensor | None = None) -> None:
+        """Raise :class:`EnvError` if a row of ``x`` (B, ...) has a non-finite value (only the rows ``only`` marks)."""
         bad = ~torch.isfinite(x)
+        if only is not None:
+            bad &= only.reshape(-1, *([1] * (bad.dim() - 1))).to(bad.device)
         if bad.any():
             rows = bad.reshape(bad.shape[0], -1).any(-1).nonzero().flatten().tolist()
             raise EnvError(
@@ -132,8 +137,16 @@ class RolloutCollector:
                     f"0..{self.env.num_envs - 1}, or in an automatic reset): {exc!r}"
                 ) from exc
             t4 = time.perf_counter()
+            # Every array written below is checked: what the learner reads must be finite (final observations only
+            # where an episode ended: the other rows are unspecified and never read).
+            done = step.terminated | step.truncated
             self._check_finite(step.obs, "observation", t)
             self._check_finite(step.reward, "reward", t)
+            self._check_finite(step.final_obs, "final observation (of an episode that ended)", t, only=done)
+            if buf.critic_obs is not None:
+                self._check_finite(step.critic_obs, "critic observation", t)
+                self._check_finite(step.final_critic_obs, "final critic observation (of an episode that ended)", t,
+                                   only=done)
             buf.actions[slot, t].copy_(actions)
             buf.log_probs[slot, t].copy_(log_probs)
             buf.rewards[slot, t].copy_(step.reward)
@@ -146,7 +159,6 @@ class RolloutCollector:
             # episode bookkeeping: returns and lengths of episodes that ended at this step
             self.ep_return += step.reward.to(torch.float64)
             self.ep_length += 1
-            done = step.terminated | step.truncated
             if done.any():
                 info.episode_returns.extend(self.ep_return[done].tolist())
                 info.episode_lengths.extend(self.ep_length[done].tolist())

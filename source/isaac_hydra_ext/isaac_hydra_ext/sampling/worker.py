@@ -4,8 +4,11 @@ Protocol over the worker's own duplex pipe (small tuples, never tensors):
 
 * learner -> worker: ``("slot", index)`` the slot is free for writing; ``("stop",)`` finish and exit.
 * worker -> learner: ``("hello", pid)`` env created; ``("ready", index, info)`` the slot holds a complete
-  rollout; ``("error", kind, message, traceback)`` before exiting with an error (``kind``: ``env`` or
-  ``internal``).
+  rollout; ``("error", kind, message, traceback)`` before exiting with an error (``kind``: ``env`` for an env's
+  constructor, reset or step raising or returning non-finite numbers, else ``internal``).
+
+A worker that dies without an ``error`` message (a native crash such as SIGSEGV inside the env, or an exit before its
+``hello``) is classified by the learner (:mod:`.worker_pool`).
 
 A worker only writes slots it was handed and announces a slot only after its last step is written, so a
 worker that dies mid-rollout never exposes a partial slot. One pipe per worker: a worker killed while
@@ -101,14 +104,17 @@ def worker_main(
 
     env = None
     exit_code = 0
+    name = f"worker {wid} (pid {os.getpid()}, env.id={spec.env_cfg.id!r})"  # env errors name worker, env, step
     try:
         beat()
-        env = make_vec_env(spec.env_cfg, spec.sampler_cfg.envs_per_worker)
+        try:
+            env = make_vec_env(spec.env_cfg, spec.sampler_cfg.envs_per_worker)
+        except Exception as exc:  # the env's constructor: an env error (the on_env_error policy applies)
+            raise EnvError(f"{name}: building its {spec.sampler_cfg.envs_per_worker} envs raised: {exc!r}") from exc
         policy = build_policy(spec.obs_dim, spec.act_dim, spec.model_cfg)
         policy.eval()
         subscriber = WeightSubscriber(policy, weights)
         subscriber.refresh()
-        name = f"worker {wid} (pid {os.getpid()}, env.id={spec.env_cfg.id!r})"  # env errors name worker, env, step
         collector = RolloutCollector(
             env, policy, buffer, seed=spec.seed, clip_actions=spec.env_cfg.clip_actions, name=name, heartbeat=beat,
             worker_id=wid, incarnation=spec.incarnation,

@@ -29,6 +29,18 @@ from .worker import WorkerSpec, worker_main
 log = logging.getLogger(__name__)
 
 
+STARTUP_TIMEOUT_S = 60.0
+"""Seconds a worker process may take from its start to its first heartbeat (interpreter start and imports)."""
+
+
+def _signal_name(number: int) -> str:
+    """``SIGSEGV`` for 11; ``signal 99`` for a number Python does not know."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
 class WorkerFailure(RuntimeError):
     """The run cannot continue because of a worker (error with ``on_env_error=raise``, or restarts exhausted)."""
 
@@ -41,6 +53,8 @@ class _Handle:
     started: float
     slots_with_worker: set[int] = field(default_factory=set)
     pid: int = 0
+    said_hello: bool = False
+    """The worker built its env and announced itself (a death before that is its env's start-up failing)."""
 
 
 class WorkerPool:
@@ -142,12 +156,12 @@ class WorkerPool:
             raise WorkerFailure(f"{reason}\n(ppo.on_env_error=raise stops the run; 'restart' would replace the worker)")
         if self.restarts >= self.sampler_cfg.max_worker_restarts:
             raise WorkerFailure(
-                f"worker {wid} failed and the restart limit ppo.max_worker_restarts={self.sampler_cfg.max_worker_restarts} "
-                f"is used up. Last error: {reason}"
+                f"worker {wid} failed and the restart limit "
+                f"ppo.max_worker_restarts={self.sampler_cfg.max_worker_restarts} is used up. Last error: {reason}"
             )
         self.restarts += 1
-        log.warning("restarting worker %d (restart %d/%d): %s", wid, self.restarts, self.sampler_cfg.max_worker_restarts,
-                    reason.splitlines()[0])
+        log.warning("restarting worker %d (restart %d/%d): %s", wid, self.restarts,
+                    self.sampler_cfg.max_worker_restarts, reason.splitlines()[0])
         self._kill(handle)
         pending = sorted(handle.slots_with_worker)
         for slot in pending:
@@ -189,6 +203,7 @@ class WorkerPool:
                             self.received += 1
                         elif msg[0] == "hello":
                             handle.pid = int(msg[1])
+                            handle.said_hello = True
                         elif msg[0] == "error":
                             _, kind, message, tb = msg
                             dead[wid] = f"{message}\n{tb}"
@@ -205,11 +220,17 @@ class WorkerPool:
                 if code is None:
                     how = "closed its pipe but is still running"
                 elif code < 0:
-                    how = f"was killed by signal {-code} ({signal.Signals(-code).name})"
+                    how = f"was killed by signal {-code} ({_signal_name(-code)})"
                 else:
                     how = f"exited with code {code}"
-                dead[wid] = f"worker {wid} (pid {handle.pid}) {how} without reporting an error"
-            elif wid not in dead and now - float(self.heartbeats[wid]) > self.sampler_cfg.heartbeat_timeout_s:
+                when = "" if handle.said_hello else " while starting (before its env was built)"
+                dead[wid] = (f"worker {wid} (pid {handle.pid}, env.id={self.env_cfg.id!r}) {how}{when} without "
+                             "reporting an error")
+                # A death by a signal we did not send (a native crash in the env: SIGSEGV, SIGABRT, ...) or during
+                # the env's start-up is the env's failure: the on_env_error policy applies, not the restart budget.
+                if code is not None and (code < 0 or not handle.said_hello):
+                    error_kind[wid] = "env"
+            elif wid not in dead and now - float(self.heartbeats[wid]) > self._silence_limit(handle, wid):
                 dead[wid] = (
                     f"worker {wid} (pid {handle.pid}) showed no sign of life for "
                     f"{now - float(self.heartbeats[wid]):.0f} s "
@@ -217,6 +238,16 @@ class WorkerPool:
                 )
         for wid, reason in dead.items():
             self._restart(wid, reason, error_kind.get(wid, "internal"))
+
+    def _silence_limit(self, handle: _Handle, wid: int) -> float:
+        """Seconds worker ``wid`` may go without a heartbeat: ``ppo.heartbeat_timeout_s`` once it has beaten.
+
+        Before its first beat the process is still starting (a fresh interpreter importing torch, which takes
+        seconds on a loaded machine and cannot beat meanwhile): then at least :data:`STARTUP_TIMEOUT_S`.
+        """
+        timeout = self.sampler_cfg.heartbeat_timeout_s
+        beaten = float(self.heartbeats[wid]) > handle.started  # the learner's own stamp predates ``started``
+        return timeout if beaten else max(timeout, STARTUP_TIMEOUT_S)
 
     def next_rollouts(self, count: int) -> list[RolloutInfo] | None:
         """Block until ``count`` complete rollouts are ready (oldest first); None if a stop was requested."""

@@ -9,6 +9,7 @@ code can run on load):
 ``optimizer``      Adam state dict; ``learning_rate`` the adaptive learning rate
 ``iteration``, ``env_steps``, ``policy_version``, ``wall_time_s``
 ``env_spec``       dict: obs_dim, act_dim, critic_obs_dim, action_low, action_high, max_episode_steps
+``env_id``         the ``env.id`` trained on (a resume on another id is refused unless allowed)
 ``model_cfg``      dict: the PPOConfig fields that define the network shape
 ``config_yaml``    the run's resolved config as YAML text
 ``episode_returns``, ``episode_lengths``  the recent-episode window, so a resumed curve continues
@@ -69,6 +70,8 @@ def save_checkpoint(path: str, state: dict[str, Any]) -> None:
 
 def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load and check a checkpoint; raise :class:`CheckpointError` naming the file and the problem."""
+    if os.path.isdir(path):
+        raise CheckpointError(f"checkpoint {path} is a directory: pass a model_<iteration>.pt file in it")
     if not os.path.isfile(path):
         raise CheckpointError(f"checkpoint {path} does not exist")
     if torch.device(map_location).type == "cuda" and not torch.cuda.is_available():

@@ -12,11 +12,33 @@ from typing import Any
 
 
 def write_json_atomic(path: str, data: dict[str, Any]) -> None:
-    """Write JSON to ``path`` via a temp file and rename, so readers never see half a file."""
+    """Write JSON to ``path`` via a temp file and rename, so readers never see half a file.
+
+    If that fails (a full disk, a directory that refuses new files), the partial temp file is removed and, when the
+    new text fits in the disk blocks ``path`` already has, ``path`` is rewritten in place (that needs no new
+    directory entry and no new block, so it cannot be torn by a full disk): a final status still lands. Otherwise,
+    or if that fails too, the first ``OSError`` propagates and ``path`` is unchanged.
+    """
+    text = json.dumps(data, indent=2, sort_keys=True)
     tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:  # never created, or the directory refuses even that
+            pass
+        try:
+            fits = len(text.encode()) <= os.stat(path).st_blocks * 512
+            if not fits:
+                raise exc
+            with open(path, "r+") as f:
+                f.write(text)
+                f.truncate()
+        except OSError:
+            raise exc from None
 
 
 class EpisodeWindow:
