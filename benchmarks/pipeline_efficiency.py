@@ -4,8 +4,9 @@ For each env and worker count W (alternating the two sides, ``--repeats`` times)
 
 * **limit**: W processes, each stepping its own gymnasium vector env of B envs with pre-sampled random actions
   and nothing else (no policy, no buffer), for ``--seconds``; aggregate env steps/s;
-* **APPO**: the trainer with W workers of B envs (T steps per rollout, learner on the GPU when present) for
-  ``--seconds`` after start-up; env steps/s is the median of its per-iteration rate over the second half.
+* **APPO**: the trainer with W workers of B envs (T steps per rollout, learner on the GPU when present, every other
+  setting the preset's or the defaults') for ``--seconds`` after start-up; env steps/s is the median of its
+  per-iteration rate over the second half.
 
 Efficiency = APPO / limit. The engine's own timers (fractions of worker time in env stepping, policy inference,
 buffer writes, weight refreshes and waiting; the learner's wait and update seconds) say where the rest goes.
@@ -27,9 +28,23 @@ from pathlib import Path
 from common import append_entry, git_commit, machine, markdown_table, median, versions, write_json
 
 ENVS = {
-    "go1": {"id": "Sber-Velocity-Flat-Go1-MuJoCo-v0", "hydra": "env=mujoco_go1", "B": 256, "T": 24},
-    "halfcheetah": {"id": "HalfCheetah-v5", "hydra": "env=mujoco_halfcheetah", "B": 32, "T": 64},
+    "go1": {"id": "Sber-Velocity-Flat-Go1-MuJoCo-v0", "hydra": ["env=mujoco_go1"]},
+    # Any gymnasium env with the engine's defaults (issue 16: the "any gymnasium env" path must use the machine).
+    "halfcheetah": {"id": "HalfCheetah-v5", "hydra": ["env=gym", "env.id=HalfCheetah-v5"]},
+    "hopper": {"id": "Hopper-v5", "hydra": ["env=gym", "env.id=Hopper-v5"]},
 }
+"""Each env's trainer arguments; B and T (envs per worker, steps per rollout) are the preset's or the defaults'."""
+
+
+def rollout_size(env: dict) -> tuple[int, int]:
+    """(B, T) the trainer uses for ``env`` with nothing overridden: its preset's values, else the schema defaults."""
+    from hydra import compose, initialize_config_module
+    from isaac_hydra_ext.config.store import register_configs
+
+    register_configs()
+    with initialize_config_module("isaac_hydra_ext.conf", version_base="1.3"):
+        ppo = compose("train_appo", overrides=env["hydra"]).ppo
+    return int(ppo.envs_per_worker), int(ppo.steps_per_env)
 
 
 def _raw_worker(env_id: str, num_envs: int, seconds: float, start, out) -> None:
@@ -80,19 +95,20 @@ def appo(env: dict, workers: int, seconds: float) -> dict:
     """Run the trainer for ``seconds`` (after start-up) and read its per-iteration rates and timers."""
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp) / "run"
-        batch = workers * env["B"] * env["T"] // 4
-        cmd = [sys.executable, "-m", "isaac_hydra_ext.appo_runner", env["hydra"], f"ppo.num_workers={workers}",
-               f"ppo.envs_per_worker={env['B']}", f"ppo.steps_per_env={env['T']}", f"ppo.batch_size={batch}",
+        # The minibatches are the defaults' (ppo.num_minibatches of them, whatever W): nothing tuned per env.
+        cmd = [sys.executable, "-m", "isaac_hydra_ext.appo_runner", *env["hydra"], f"ppo.num_workers={workers}",
+               f"ppo.envs_per_worker={env['B']}", f"ppo.steps_per_env={env['T']}",
                f"experiment.output_dir={tmp}", f"hydra.run.dir={run}", "experiment.max_env_steps=0",
                f"experiment.max_wall_time_s={seconds + 10}", "checkpoint.every_iterations=0",
                "checkpoint.save_on_exit=false", "logging.console=none", "logging.tensorboard=false"]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=seconds + 300)
+        proc = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=seconds + 300)
         lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+        warned = "learner-bound" in proc.stdout + proc.stderr  # the runner's one-time warning (runners/throughput.py)
     half = lines[len(lines) // 2:] or lines
     keys = ["perf/worker_env_fraction", "perf/worker_inference_fraction", "perf/worker_write_fraction",
             "perf/worker_weights_fraction", "perf/worker_wait_fraction", "perf/learner_wait_s", "perf/learn_s"]
     return {"sps": median([x["perf/env_steps_per_s"] for x in half]), "iterations": len(lines),
-            **{k: median([x[k] for x in half if k in x]) for k in keys}}
+            "learner_bound_warning": warned, **{k: median([x[k] for x in half if k in x]) for k in keys}}
 
 
 def main() -> None:
@@ -102,36 +118,44 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--envs-per-worker", default="",
-                        help="comma-separated B values to measure (default: each env's own, go1 256, halfcheetah 32)")
+                        help="comma-separated B values to measure (default: each env's own: the go1 preset's, the "
+                             "defaults' for the gymnasium envs)")
+    parser.add_argument("--steps-per-env", type=int, default=0,
+                        help="T for every env (default: each env's own: the go1 preset's, the defaults' otherwise)")
     parser.add_argument("--out", default="")
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args()
     rows, results = [], []
     workers = [int(x) for x in args.workers.split(",")]
     chosen_b = [int(x) for x in args.envs_per_worker.split(",")] if args.envs_per_worker else []
-    cells = [(name, w, b) for name in args.envs.split(",") for b in chosen_b or [ENVS[name]["B"]] for w in workers]
+    sizes = {name: rollout_size(ENVS[name]) for name in args.envs.split(",")}
+    if args.steps_per_env:
+        sizes = {name: (b, args.steps_per_env) for name, (b, _) in sizes.items()}
+    cells = [(name, w, b) for name in args.envs.split(",") for b in chosen_b or [sizes[name][0]] for w in workers]
     for name, w, b in cells:
-        env = dict(ENVS[name], B=b)
+        env = dict(ENVS[name], B=b, T=sizes[name][1])
         limits, runs = [], []
         for _ in range(args.repeats):  # alternate the two sides
             limits.append(raw_limit(env["id"], w, env["B"], args.seconds))
             runs.append(appo(env, w, args.seconds))
         limit = statistics.median(limits)
         sps = statistics.median(r["sps"] for r in runs)
-        timers = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k not in ("sps", "iterations")}
+        timers = {k: statistics.median(r[k] for r in runs) for k in runs[0]
+                  if k not in ("sps", "iterations", "learner_bound_warning")}
         result = {"env": name, "workers": w, "B": env["B"], "T": env["T"], "limit_sps": round(limit),
                   "appo_sps": round(sps), "efficiency": round(sps / limit, 3), "limits": limits,
-                  "appo_runs": [round(r["sps"]) for r in runs], **timers}
+                  "appo_runs": [round(r["sps"]) for r in runs],
+                  "learner_bound_warning": [r["learner_bound_warning"] for r in runs], **timers}
         results.append(result)
         print(json.dumps(result), flush=True)
-        rows.append([name, w, env["B"], f"{limit:,.0f}", f"{sps:,.0f}", f"{sps / limit:.2f}",
+        rows.append([name, w, env["B"], env["T"], f"{limit:,.0f}", f"{sps:,.0f}", f"{sps / limit:.2f}",
                      " / ".join(f"{100 * timers[k]:.0f}" for k in ("perf/worker_env_fraction",
                                                                     "perf/worker_inference_fraction",
                                                                     "perf/worker_write_fraction",
                                                                     "perf/worker_weights_fraction",
                                                                     "perf/worker_wait_fraction")),
                      f"{timers['perf/learner_wait_s']:.2f} / {timers['perf/learn_s']:.2f}"])
-    table = markdown_table(["env", "W", "B", "limit steps/s (random actions)", "APPO steps/s", "efficiency",
+    table = markdown_table(["env", "W", "B", "T", "limit steps/s (random actions)", "APPO steps/s", "efficiency",
                             "worker time % env / inference / write / weights / wait",
                             "learner s per iteration: wait / update"], rows)
     print(table)

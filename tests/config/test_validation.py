@@ -10,8 +10,8 @@ from isaac_hydra_ext.config.validation import RULES, ConfigError, validate_confi
 # One out-of-range value for every rule (types are Hydra's job and are tested through the CLI below).
 BAD_VALUES = {
     "ppo.mode": "turbo", "ppo.num_workers": -1, "ppo.envs_per_worker": 0, "ppo.steps_per_env": -1,
-    "ppo.slots_per_worker": 1, "ppo.rollouts_per_iteration": -2, "ppo.update_epochs": 0, "ppo.batch_size": 0,
-    "ppo.num_minibatches": -1,
+    "ppo.slots_per_worker": 1, "ppo.rollouts_per_iteration": -2, "ppo.update_epochs": 0, "ppo.batch_size": -1,
+    "ppo.num_minibatches": 0,
     "ppo.learning_rate": 0.0, "ppo.schedule": "cosine", "ppo.desired_kl": -0.1, "ppo.min_learning_rate": 0.0,
     "ppo.max_learning_rate": float("inf"), "ppo.gamma": 1.5, "ppo.lam": -0.1, "ppo.clip_param": 0.0,
     "ppo.value_loss_coef": -1.0, "ppo.entropy_coef": float("nan"), "ppo.max_grad_norm": 0.0,

@@ -58,14 +58,25 @@ def test_resume_continues_step_count_and_iterations(tmp_path):
 
 
 def test_multirun_sweep_runs_each_job_in_its_own_directory(tmp_path):
-    res = run_trainer(["-m", "env=gym_pendulum", "ppo.learning_rate=1e-4,3e-4", "ppo.envs_per_worker=4",
-                       "ppo.steps_per_env=16", "ppo.batch_size=64", "experiment.max_env_steps=512"], tmp_path)
+    # The README's sweep: the adaptive schedule's step size, desired_kl (sweeping learning_rate, only its starting
+    # value under schedule=adaptive, gave runs that ended the same).
+    res = run_trainer(["-m", "env=gym_pendulum", "ppo.desired_kl=0.002,0.05", "ppo.envs_per_worker=4",
+                       "ppo.steps_per_env=16", "ppo.batch_size=64", "experiment.max_env_steps=1024",
+                       "ppo.mode=serial"], tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
     dirs = run_dirs(tmp_path)
     assert len(dirs) == 2 and dirs[0] != dirs[1]
-    rates = sorted(float(next(ln.split(":")[1] for ln in (d / "config.yaml").read_text().splitlines()
-                              if ln.strip().startswith("learning_rate:"))) for d in dirs)
-    assert rates == [1e-4, 3e-4]
+
+    def setting(d: Path) -> float:
+        return float(next(ln.split(":")[1] for ln in (d / "config.yaml").read_text().splitlines()
+                          if ln.strip().startswith("desired_kl:")))
+
+    kls = {}
+    for d in dirs:
+        lines = [json.loads(x) for x in (d / "metrics.jsonl").read_text().splitlines()]
+        kls[setting(d)] = sum(x["policy/approx_kl"] for x in lines) / len(lines)
+    assert sorted(kls) == [0.002, 0.05]
+    assert kls[0.05] > 2 * kls[0.002], kls  # the swept value sets how far each update moves the policy
 
 
 def _weights(run: Path, iteration: int) -> dict:

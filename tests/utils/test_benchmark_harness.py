@@ -6,6 +6,7 @@ import sys
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
+import learning_vs_workers  # noqa: E402
 import report  # noqa: E402
 import time_to_result  # noqa: E402
 
@@ -46,3 +47,17 @@ def test_a_run_does_not_read_an_earlier_runs_metrics(tmp_path):
                                  "ppo.steps_per_env=16", "ppo.batch_size=64", "logging.console=none"])
     assert result["reached"] is False and result["time_to_goal_s"] is None
     assert json.loads((tmp_path / "result.json").read_text())["reached"] is False
+
+
+def test_learning_table_reads_returns_at_the_marks_and_the_time_to_the_published_return():
+    # curves of (env steps, wall s, mean return): the first logged iteration at or past a mark counts
+    runs = [{"env": "hopper", "workers": 1, "seed": s, "learner_bound_warning": s == 2,
+             "curve": [(500_000, 50.0, 900.0 + s), (1_000_000, 100.0, 2400.0 + s), (1_002_048, 100.2, 2500.0)]}
+            for s in (1, 2)]
+    assert learning_vs_workers.at(runs[0]["curve"], 600_000) == (2401.0, 100.0)
+    assert learning_vs_workers.at(runs[0]["curve"], 2_000_000) == (None, None)
+    assert learning_vs_workers.time_to(runs[0]["curve"], 2382.86) == (100.0, 1_000_000)  # CleanRL's 1M figure
+    rows, table = learning_vs_workers.summarize(runs, [1_000_000])
+    (row,) = rows
+    assert row["return_at_1000000"] == [2401.0, 2402.0] and row["learner_bound_warning"] == [False, True]
+    assert "| hopper | 1 | 2 | 2,402 ± 1 | 100 ± 0 | 2/2: 100 ± 0 s at 1,000,000 ± 0 samples |" in table

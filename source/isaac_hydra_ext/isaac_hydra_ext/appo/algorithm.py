@@ -46,6 +46,22 @@ class GradSync(Protocol):
         ...
 
 
+def minibatches_per_epoch(cfg: AlgorithmConfig, samples: int) -> int:
+    """Minibatches each epoch splits an iteration of ``samples`` samples into.
+
+    ``ppo.num_minibatches`` (the default: the optimizer steps per iteration, E * num_minibatches, do not depend on
+    the worker count), or ceil(samples / M) when a fixed minibatch size M = ``ppo.batch_size`` > 0 is set.
+    """
+    if cfg.batch_size > 0:
+        return max(1, math.ceil(samples / cfg.batch_size))
+    return max(1, cfg.num_minibatches)
+
+
+def optimizer_steps_per_iteration(cfg: AlgorithmConfig, samples: int) -> int:
+    """Optimizer steps of one iteration of ``samples`` samples: update_epochs * minibatches per epoch."""
+    return cfg.update_epochs * minibatches_per_epoch(cfg, samples)
+
+
 class NonFiniteUpdateError(RuntimeError):
     """Raised after ``max_nonfinite_updates`` consecutive minibatches had a non-finite loss or gradient."""
 
@@ -284,10 +300,7 @@ class APPO:
         saved = self._snapshot()  # restored if no step of this iteration succeeds (see _restore)
         prepared, stats = self.prepare(batch, learner_version)
         n = prepared.advantages.shape[0]
-        if cfg.num_minibatches > 0:
-            num_minibatches = cfg.num_minibatches
-        else:
-            num_minibatches = max(1, math.ceil(batch.num_steps * batch.num_envs / cfg.batch_size))
+        num_minibatches = minibatches_per_epoch(cfg, batch.num_steps * batch.num_envs)
         keys = ("loss/policy", "loss/value", "loss/entropy", "policy/approx_kl", "policy/clip_fraction",
                 "policy/grad_norm")
         sums = torch.zeros(len(keys), device=self.device)

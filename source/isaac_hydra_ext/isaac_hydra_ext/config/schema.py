@@ -6,8 +6,9 @@ dataclasses (they are registered in Hydra's ConfigStore by :mod:`isaac_hydra_ext
 
 Sizes per iteration (see docs/architecture.md):
     W = ``ppo.num_workers``, B = ``ppo.envs_per_worker``, T = ``ppo.steps_per_env``,
-    N = W * B * T samples per learner iteration, minibatch M = ``ppo.batch_size``,
-    ``num_minibatches = ceil(N / M)``, ``update_epochs`` passes over the N samples.
+    N = W * B * T samples per learner iteration, split into ``ppo.num_minibatches`` minibatches (of N / num_minibatches
+    samples; or minibatches of a fixed ``ppo.batch_size`` = M samples, ceil(N / M) of them, when it is > 0), and
+    ``ppo.update_epochs`` passes over the N samples: E * num_minibatches optimizer steps per iteration for any W.
 
 Every default lives here and nowhere else: the Hydra groups are these dataclasses (stored by
 :mod:`~isaac_hydra_ext.config.store`), env presets in ``conf/env/`` set only what differs for their task, and
@@ -48,10 +49,13 @@ class SamplerConfig:
     """W: worker processes, each owning one vectorized env of B envs (serial mode: in-process collectors).
     0: one vectorized env of B envs in the learner process, on the env's own device (Isaac Lab's GPU envs);
     it alternates with the update under ``sync`` and collects the next rollout during the update under ``async``."""
-    envs_per_worker: int = 16
+    envs_per_worker: int = 32
     """B: environments in each worker's vectorized env (with ``num_workers=0``: in the learner's env)."""
-    steps_per_env: int = 32
-    """T: steps each env takes per rollout (the rollout length)."""
+    steps_per_env: int = 64
+    """T: steps each env takes per rollout (the rollout length). The defaults' B * T = 2048 samples per worker and
+    iteration are, with one worker, the batch of CleanRL's MuJoCo PPO, and with many enough samples per optimizer
+    step that a GPU learner (~0.13 s per 20-step update) keeps up with workers stepping ~10k env steps/s each
+    (docs/benchmarks.md, "Any gymnasium env with the defaults")."""
     slots_per_worker: int = 2
     """Rollout-buffer slots owned by each worker (>= 2 so a worker fills one while the learner reads another)."""
     rollouts_per_iteration: int = 0
@@ -97,19 +101,24 @@ class AlgorithmConfig:
     """The APPO update: optimisation, off-policy correction and learner performance (read by the algorithm only)."""
 
     update_epochs: int = 5
-    """Passes over the iteration's samples."""
-    batch_size: int = 512
-    """M: minibatch size in samples; ``num_minibatches = ceil(W*B*T / M)``."""
-    num_minibatches: int = 0
-    """If > 0: split each iteration's samples into this many minibatches (rsl_rl's ``num_mini_batches``; scales
-    with the worker count) and ignore ``batch_size``; 0: use ``batch_size``."""
+    """E: passes over the iteration's samples."""
+    num_minibatches: int = 4
+    """Minibatches per epoch: each iteration's N = W*B*T samples are split into this many (rsl_rl's
+    ``num_mini_batches``), so an iteration is ``update_epochs * num_minibatches`` optimizer steps whatever the worker
+    count: more workers make the minibatches larger, not the learner's work per iteration longer."""
+    batch_size: int = 0
+    """M: if > 0, a fixed minibatch size in samples instead of ``num_minibatches``: ``ceil(N / M)`` minibatches per
+    epoch, a count (and learner time per iteration) that grows with the workers; 0: use ``num_minibatches``."""
     learning_rate: float = 1e-3
-    """Initial Adam learning rate."""
+    """Adam learning rate. With ``schedule=fixed`` the rate throughout; with ``schedule=adaptive`` only the starting
+    value: the KL rule rescales it after every minibatch, so within the first iteration it goes wherever
+    ``desired_kl`` puts it (sweep ``desired_kl`` to change the step size, not this)."""
     schedule: str = "adaptive"
     """``adaptive``: rsl_rl's KL-driven learning rate (divide by 1.5 when KL > 2*desired_kl, multiply by 1.5
     when KL < desired_kl/2); ``fixed``: constant."""
     desired_kl: float = 0.01
-    """Target KL divergence between the pre-update and the updated policy for the adaptive schedule."""
+    """Target KL divergence between the pre-update and the updated policy for the adaptive schedule: the step size
+    of each iteration's update (the knob a sweep should turn under ``schedule=adaptive``)."""
     min_learning_rate: float = 1e-5
     """Lower bound of the adaptive learning rate."""
     max_learning_rate: float = 1e-2

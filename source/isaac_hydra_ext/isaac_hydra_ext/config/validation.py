@@ -71,8 +71,8 @@ RULES: tuple[Rule, ...] = (
     Rule("ppo.slots_per_worker", lambda x: x >= 2, "an integer >= 2 (one to fill while the learner reads another)"),
     Rule("ppo.rollouts_per_iteration", _non_negative, "an integer >= 0 (0: one rollout per worker)"),
     Rule("ppo.update_epochs", _positive, "an integer >= 1"),
-    Rule("ppo.batch_size", _positive, "an integer >= 1"),
-    Rule("ppo.num_minibatches", _non_negative, "an integer >= 0 (0: use ppo.batch_size)"),
+    Rule("ppo.batch_size", _non_negative, "an integer >= 0 (0: ppo.num_minibatches minibatches per epoch)"),
+    Rule("ppo.num_minibatches", _positive, "an integer >= 1 (ppo.batch_size > 0 sets a fixed minibatch size instead)"),
     Rule("ppo.learning_rate", _finite_positive, "a number > 0"),
     Rule("ppo.schedule", _one_of(SCHEDULES), f"one of {', '.join(SCHEDULES)}"),
     Rule("ppo.desired_kl", _finite_positive, "a number > 0"),
@@ -151,12 +151,12 @@ def _problems(cfg: Any) -> list[str]:
     samples = workers * ppo.envs_per_worker * ppo.steps_per_env
     if ppo.rollouts_per_iteration > 0:
         samples = ppo.rollouts_per_iteration * ppo.envs_per_worker * ppo.steps_per_env
-    if ppo.num_minibatches == 0 and ppo.batch_size > samples:
+    if ppo.batch_size > samples:
         problems.append(
             f"ppo.batch_size={ppo.batch_size} is invalid: must be <= the samples per iteration "
             f"W*B*T = {workers}*{ppo.envs_per_worker}*{ppo.steps_per_env} = {samples}"
         )
-    if ppo.num_minibatches > samples:
+    if ppo.batch_size == 0 and ppo.num_minibatches > samples:
         problems.append(
             f"ppo.num_minibatches={ppo.num_minibatches} is invalid: must be <= the samples per iteration "
             f"W*B*T = {samples}"

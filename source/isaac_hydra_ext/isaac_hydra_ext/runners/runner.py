@@ -28,6 +28,7 @@ from ..utils.run_logger import EpisodeWindow, RunLogger
 from .accounting import RolloutAccounting
 from .distributed import DistributedContext, PeerFailure
 from .shutdown import StopSignals
+from .throughput import LearnerBoundCheck
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ class APPORunner:
         self.last_checkpoint: str | None = None
         self.last_stats: dict[str, float] = {}
         self.distributed_report: dict[str, Any] | None = None
+        self.learner_check = LearnerBoundCheck(cfg.ppo, algorithm.device.type)  # says once if the update is the limit
 
     @property
     def stop_reason(self) -> str | None:
@@ -263,6 +265,9 @@ class APPORunner:
             if self.dist is not None:  # budgets and logs count the whole job
                 new_steps = self.dist.sum_int(new_steps)
             self.env_steps += new_steps
+            note = self.learner_check.observe(t2 - t1, [r.timers for r in rollouts], int(stats["samples/total"]))
+            if note and self.is_main:
+                log.warning(note)
             for r in rollouts:
                 self.window.add(r.episode_returns, r.episode_lengths)
             if self.iteration % max(1, self.cfg.logging.log_every_iterations) == 0:

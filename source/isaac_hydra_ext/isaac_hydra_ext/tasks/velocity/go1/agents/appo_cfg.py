@@ -4,9 +4,9 @@ The numbers follow Isaac Lab's rsl_rl Go1 runner configs (same network sizes, le
 epochs, rollout length 24 and 4 minibatches, no observation normalisation) so that APPO and rsl_rl runs of one
 task differ by the algorithm, not by tuning. Collection is in-process (``num_workers=0``): the Isaac Lab env is
 already a GPU-vectorised batch of ``env.scene.num_envs`` robots, which :meth:`APPORunnerCfg.to_train_config` takes
-as B (``envs_per_worker``). The samples of an iteration are split into 4 minibatches (``num_minibatches``, as
-rsl_rl's ``num_mini_batches``), so any ``--num_envs`` works. Only what differs from the schema's defaults
-(:class:`~isaac_hydra_ext.config.schema.PPOConfig`, :class:`APPORunnerCfg`) is set here.
+as B (``envs_per_worker``). The samples of an iteration are split into 4 minibatches (the schema's default
+``num_minibatches``, as rsl_rl's ``num_mini_batches``), so any ``--num_envs`` works. Only what differs from the
+schema's defaults (:class:`~isaac_hydra_ext.config.schema.PPOConfig`, :class:`APPORunnerCfg`) is set here.
 """
 
 from isaac_hydra_ext.isaaclab.go1 import configclass
@@ -24,7 +24,6 @@ class SberGo1RoughAPPORunnerCfg(APPORunnerCfg):
     mode = "sync"
     envs_per_worker = 4096
     steps_per_env = 24
-    num_minibatches = 4
     entropy_coef = 0.01
     actor_hidden_dims = [512, 256, 128]
     critic_hidden_dims = [512, 256, 128]
