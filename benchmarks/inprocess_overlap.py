@@ -1,7 +1,9 @@
-"""In-process collection (``num_workers=0``), ``sync`` vs ``async``: collect and learn time per iteration and overlap.
+"""Execution modes compared: in-process ``sync`` vs ``async`` (``num_workers=0``), and N worker processes.
 
 Runs the trainer with its env in the learner process, alternating ``--mode sync`` and ``--mode async`` runs
-``--repeats`` times, and reads each run's ``metrics.jsonl`` (the first ``--warmup`` iterations are skipped):
+``--repeats`` times, and, with ``--workers 1,2,4``, async runs with N worker processes of total/N envs each (the same
+samples per iteration: one rollout per worker). Each run's ``metrics.jsonl`` is read (the first ``--warmup``
+iterations are skipped):
 
 * ``iteration_s``: median wall time per iteration (differences of ``wall_time_s``);
 * ``env_steps_per_s``: samples per iteration / ``iteration_s``;
@@ -47,6 +49,7 @@ from common import REPO, append_entry, git_commit, machine, markdown_table, medi
 SECTION = "In-process collection: sync vs async"
 TRAIN_SCRIPT = REPO / "scripts" / "reinforcement_learning" / "appo" / "train.py"
 MODES = ("sync", "async")
+"""The in-process setups; worker setups are named ``workers=N``."""
 METRICS = {
     "perf/learner_wait_s": "learner_wait_s",
     "perf/learn_s": "learn_s",
@@ -58,10 +61,22 @@ METRICS = {
 
 
 # ---- one run ----------------------------------------------------------------------------------------------------
-def command(args: argparse.Namespace, mode: str, out_dir: Path, profile: Path | None = None) -> list[str]:
+def setups(args: argparse.Namespace) -> list[str]:
+    """The setups to compare: ``sync``, ``async`` (in-process) and ``workers=N`` for each ``--workers`` value."""
+    workers = [int(n) for n in args.workers.split(",") if n.strip()] if args.workers else []
+    return [*MODES, *(f"workers={n}" for n in workers)]
+
+
+def command(args: argparse.Namespace, setup: str, out_dir: Path, profile: Path | None = None) -> list[str]:
     """The trainer command line of one run (``profile``: run it under torch.profiler, traces into that folder)."""
-    prefix = (
-        [
+    workers = int(setup.split("=")[1]) if setup.startswith("workers=") else 0
+    mode = "async" if workers else setup
+    total = args.num_envs if args.task else args.envs
+    if workers and (not total or total % workers):
+        raise SystemExit(f"--workers {workers} needs a total env count divisible by it (--num-envs / --envs)")
+    prefix = [sys.executable]
+    if profile:
+        prefix = [
             sys.executable,
             __file__,
             "--child-profile",
@@ -72,16 +87,13 @@ def command(args: argparse.Namespace, mode: str, out_dir: Path, profile: Path | 
             str(args.warmup),
             "--",
         ]
-        if profile
-        else [sys.executable]
-    )
     if args.task:
         cmd = [
             str(TRAIN_SCRIPT),
             "--task",
             args.task,
             "--num_workers",
-            "0",
+            str(workers),
             "--mode",
             mode,
             "--max_iterations",
@@ -92,14 +104,16 @@ def command(args: argparse.Namespace, mode: str, out_dir: Path, profile: Path | 
             "agent.save_interval=0",
             "agent.save_on_exit=false",
         ]
-        if args.num_envs:
-            cmd += ["--num_envs", str(args.num_envs)]
+        if workers:
+            cmd.append(f"agent.envs_per_worker={total // workers}")
+        elif total:
+            cmd += ["--num_envs", str(total)]
     else:
         cmd = [
             "-m",
             "isaac_hydra_ext.appo_runner",
             f"env={args.preset}",
-            "ppo.num_workers=0",
+            f"ppo.num_workers={workers}",
             f"ppo.mode={mode}",
             f"experiment.max_iterations={args.iterations}",
             "experiment.max_env_steps=0",
@@ -109,10 +123,10 @@ def command(args: argparse.Namespace, mode: str, out_dir: Path, profile: Path | 
             "logging.tensorboard=false",
             f"experiment.device={args.device}",
         ]
-        if args.envs:
-            cmd.append(f"ppo.envs_per_worker={args.envs}")
-    if profile and not args.task:
-        cmd = ["--hydra", *cmd[2:]]
+        if total:
+            cmd.append(f"ppo.envs_per_worker={total // workers if workers else total}")
+        if profile:
+            cmd = ["--hydra", *cmd[2:]]
     return [*prefix, *cmd, *args.overrides]
 
 
@@ -131,11 +145,11 @@ def summarize(metrics: list[dict], warmup: int) -> dict[str, float]:
     return out
 
 
-def run_once(args: argparse.Namespace, mode: str, profile: Path | None = None) -> dict:
+def run_once(args: argparse.Namespace, setup: str, profile: Path | None = None) -> dict:
     """One training run; its summary numbers (and the kernel overlap when profiled)."""
     with tempfile.TemporaryDirectory(prefix="ihe_overlap_") as tmp:
         out_dir = Path(tmp) / "runs"
-        cmd = command(args, mode, out_dir, profile)
+        cmd = command(args, setup, out_dir, profile)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=args.timeout)
         if proc.returncode != 0:
@@ -145,7 +159,7 @@ def run_once(args: argparse.Namespace, mode: str, profile: Path | None = None) -
         lines = [json.loads(x) for x in metrics_file.read_text().splitlines()]
     result = {"mode": summary["mode"], "sampler": summary["sampler"], **summarize(lines, args.warmup)}
     if profile:
-        traces = sorted(profile.glob(f"*{mode}*.json"))
+        traces = sorted(profile.glob(f"trace_{summary['mode']}_*.json"), key=lambda p: p.stat().st_mtime)
         result["trace"] = str(traces[-1]) if traces else None
         result["gpu"] = kernel_overlap(json.loads(traces[-1].read_text())) if traces else None
     return result
@@ -211,9 +225,10 @@ def child_profile(trace_dir: str, iterations: int, warmup: int, argv: list[str])
     hydra = argv[:1] == ["--hydra"]
     mode = next((a.split("=")[1] for a in argv if a.startswith("ppo.mode=")), None) or argv[argv.index("--mode") + 1]
     Path(trace_dir).mkdir(parents=True, exist_ok=True)
-    activities = [torch.profiler.ProfilerActivity.CPU]
-    if torch.cuda.is_available():
-        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    # GPU activity only where there is a GPU (what the overlap is computed from; CPU-op traces of a training run
+    # are large); on a CPU-only machine the CPU ops, to have a timeline at all.
+    cuda = torch.cuda.is_available()
+    activities = [torch.profiler.ProfilerActivity.CUDA if cuda else torch.profiler.ProfilerActivity.CPU]
     prof = torch.profiler.profile(
         activities=activities,
         schedule=torch.profiler.schedule(wait=max(0, warmup - 1), warmup=1, active=iterations, repeat=1),
@@ -248,10 +263,10 @@ def child_profile(trace_dir: str, iterations: int, warmup: int, argv: list[str])
 
 # ---- report -------------------------------------------------------------------------------------------------
 def table(results: dict) -> str:
-    """One row per mode: medians over the repeats."""
+    """One row per setup: medians over the repeats."""
     rows = []
-    for mode in MODES:
-        runs = results["runs"].get(mode, [])
+    for mode in results["runs"]:
+        runs = results["runs"][mode]
         if not runs:
             continue
 
@@ -273,7 +288,7 @@ def table(results: dict) -> str:
         row.append(f"{median([g['concurrent_fraction'] for g in gpu]):.2f}" if gpu else "-")
         rows.append(row)
     header = [
-        "mode",
+        "setup",
         "runs",
         "iteration s",
         "env steps/s",
@@ -301,7 +316,8 @@ def main() -> int:
     parser.add_argument("--device", default="cpu", help="Learner (and Isaac Lab sim) device.")
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3, help="Iterations left out of the medians.")
-    parser.add_argument("--repeats", type=int, default=2, help="Runs per mode, alternating the modes.")
+    parser.add_argument("--repeats", type=int, default=2, help="Runs per setup, alternating the setups.")
+    parser.add_argument("--workers", default="", help="Also N worker processes (async), e.g. 1,2,4; total envs fixed.")
     parser.add_argument("--timeout", type=float, default=3600.0, help="Seconds one run may take.")
     parser.add_argument("--profile", default="", help="Folder for torch.profiler traces (one profiled run per mode).")
     parser.add_argument("--profile-iterations", type=int, default=5)
@@ -323,13 +339,13 @@ def main() -> int:
             "versions": versions("torch", "mujoco"),
             "commit": git_commit(),
             "config": {k: v for k, v in vars(args).items() if k not in ("from_file", "child_profile")},
-            "runs": {m: [] for m in MODES},
+            "runs": {setup: [] for setup in setups(args)},
         }
         for _ in range(args.repeats):
-            for mode in MODES:
-                result = run_once(args, mode)
-                results["runs"][mode].append(result)
-                print(f"{mode}: {json.dumps(result)}", flush=True)
+            for setup in setups(args):
+                result = run_once(args, setup)
+                results["runs"][setup].append(result)
+                print(f"{setup}: {json.dumps(result)}", flush=True)
         if args.profile:
             for mode in MODES:
                 result = run_once(args, mode, profile=Path(args.profile).resolve())
@@ -341,7 +357,8 @@ def main() -> int:
         write_json(args.out, results)
     if not args.no_doc:
         cfg = results["config"]
-        what = cfg["task"] or f"{cfg['preset']}" + (f", {cfg['envs']} envs" if cfg["envs"] else "")
+        total = cfg["num_envs"] if cfg["task"] else cfg["envs"]
+        what = (cfg["task"] or cfg["preset"]) + (f", {total} envs" if total else "")
         append_entry(SECTION, f"{what}, {cfg['device']}", text, measured=results if args.from_file else None)
     return 0
 

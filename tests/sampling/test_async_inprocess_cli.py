@@ -80,6 +80,7 @@ def test_ctrl_c_during_an_update_finishes_it_saves_and_exits_0(tmp_path):
         "ppo.critic_hidden_dims=[32,32]",
         "experiment.max_env_steps=100000000",
         "checkpoint.every_iterations=0",
+        "experiment.torch_threads=1",  # two torch threads per Python thread stall each other on a loaded machine
     ]
     proc = start(tmp_path, args)
     try:

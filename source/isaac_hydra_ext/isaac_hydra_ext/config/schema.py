@@ -270,7 +270,8 @@ class ExperimentConfig:
     device: str = "auto"
     """Learner device: ``auto`` (cuda when present), ``cpu``, ``cuda`` or ``cuda:N``."""
     torch_threads: int = 0
-    """torch.set_num_threads in the learner; 0 picks min(4, cores) when workers run, else all cores."""
+    """torch.set_num_threads in the learner; 0 picks the cores the workers leave free (at most 4) when workers run,
+    all cores but one with in-process async collection (one for its collector thread), else all cores."""
     distributed: bool = False
     """Multi-process data-parallel learners under torchrun (one rank per GPU); see docs/scaling_out.md."""
 

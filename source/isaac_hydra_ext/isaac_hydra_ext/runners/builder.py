@@ -44,12 +44,18 @@ def resolve_device(name: str) -> torch.device:
 
 
 def learner_threads(cfg: TrainConfig) -> int:
-    """``experiment.torch_threads``, or: the cores the workers leave free (at most 4), all cores without workers."""
+    """Torch threads of the learner: ``experiment.torch_threads`` if set, else automatic.
+
+    Automatic: the cores the workers leave free (at most 4); with in-process async collection all cores but one
+    (the collector thread's); all cores otherwise.
+    """
     if cfg.experiment.torch_threads > 0:
         return cfg.experiment.torch_threads
     cores = available_cores()
     if cfg.ppo.mode in ("async", "sync") and cfg.ppo.num_workers > 0:
         return max(1, min(4, cores - cfg.ppo.num_workers))
+    if cfg.ppo.mode == "async" and cfg.ppo.num_workers == 0:  # the collector thread steps the env meanwhile
+        return max(1, cores - 1)
     return max(1, cores)
 
 

@@ -219,6 +219,9 @@ class AsyncInProcessSampler(_Publishing):
         if self.cuda:
             self.previous_stream = torch.cuda.current_stream(self.device)
             self.learner_stream = torch.cuda.Stream(self.device)
+            # everything queued so far (the model's and optimizer's set-up, a resumed state) happens before the
+            # learner stream's first use: the new stream does not wait for the default stream by itself
+            self.learner_stream.wait_stream(self.previous_stream)
             torch.cuda.set_stream(self.learner_stream)
         self.last_publish_end = time.perf_counter()
         self.thread = threading.Thread(target=self._run, name="ihe-inprocess-collector", daemon=True)
