@@ -94,15 +94,15 @@ def raw_limit(env_id: str, workers: int, num_envs: int, seconds: float) -> float
 def appo(env: dict, workers: int, seconds: float) -> dict:
     """Run the trainer for ``seconds`` (after start-up) and read its per-iteration rates and timers."""
     with tempfile.TemporaryDirectory() as tmp:
-        run = Path(tmp) / "run"
         # The minibatches are the defaults' (ppo.num_minibatches of them, whatever W): nothing tuned per env.
         cmd = [sys.executable, "-m", "isaac_hydra_ext.appo_runner", *env["hydra"], f"ppo.num_workers={workers}",
                f"ppo.envs_per_worker={env['B']}", f"ppo.steps_per_env={env['T']}",
-               f"experiment.output_dir={tmp}", f"hydra.run.dir={run}", "experiment.max_env_steps=0",
+               f"experiment.output_dir={tmp}", "experiment.max_env_steps=0",
                f"experiment.max_wall_time_s={seconds + 10}", "checkpoint.every_iterations=0",
                "checkpoint.save_on_exit=false", "logging.console=none", "logging.tensorboard=false"]
         proc = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=seconds + 300)
-        lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+        metrics = next(Path(tmp).rglob("metrics.jsonl"))  # <output_dir>/<name>/<timestamp>/ (utils/run_dirs.py)
+        lines = [json.loads(x) for x in metrics.read_text().splitlines()]
         warned = "learner-bound" in proc.stdout + proc.stderr  # the runner's one-time warning (runners/throughput.py)
     half = lines[len(lines) // 2:] or lines
     keys = ["perf/worker_env_fraction", "perf/worker_inference_fraction", "perf/worker_write_fraction",
