@@ -30,8 +30,8 @@ from ..config.schema import (
     TrainConfig,
 )
 
-LOGGERS = ("tensorboard", "none")
-"""Values of :attr:`APPORunnerCfg.logger`."""
+LOGGERS = ("tensorboard", "wandb", "none")
+"""Values of :attr:`APPORunnerCfg.logger` (rsl_rl's names; ``wandb`` writes TensorBoard files too, as rsl_rl does)."""
 
 
 @configclass
@@ -80,13 +80,17 @@ class APPORunnerCfg(PPOConfig):
 
     # ---- runner: logging --------------------------------------------------------------------------------------
     logger: str = "tensorboard"
-    """``tensorboard`` (event files in the run directory) or ``none``."""
+    """``tensorboard`` (event files in the run directory), ``wandb`` (Weights & Biases as well; needs
+    ``pip install 'isaac_hydra_ext[wandb]'``) or ``none``; the train script's ``--logger``."""
+    wandb_project: str = "isaaclab"
+    """W&B project with ``logger=wandb`` (rsl_rl's field; the train script's ``--log_project_name``)."""
     log_interval: int = 1
     """Console and TensorBoard logging interval in learner iterations."""
     episode_window: int = 100
     """Mean return / length are over the last this-many finished episodes."""
-    console: str = "line"
-    """Console progress: ``line`` (one line per log interval) or ``none``."""
+    console: str = "auto"
+    """Console progress: ``auto`` (live display in a terminal, plain lines in a pipe), ``progress``, ``line`` (one
+    plain line per log interval) or ``none``."""
 
     def run_dir(self, timestamp: str) -> str:
         """Return the run directory for ``timestamp``: ``<output_dir>/<experiment_name>/<timestamp>[_<run_name>]``."""
@@ -145,8 +149,10 @@ class APPORunnerCfg(PPOConfig):
             ),
             ppo=ppo,
             logging=LoggingConfig(
-                tensorboard=self.logger == "tensorboard",
+                tensorboard=self.logger in ("tensorboard", "wandb"),
                 console=self.console,
+                wandb=self.logger == "wandb",
+                wandb_project=self.wandb_project,
                 log_every_iterations=self.log_interval,
                 episode_window=self.episode_window,
             ),

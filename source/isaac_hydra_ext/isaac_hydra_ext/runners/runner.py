@@ -28,7 +28,7 @@ from ..utils.checkpoint import (
     prune_checkpoints,
     save_checkpoint,
 )
-from ..utils.run_logger import EpisodeWindow, RunLogger
+from ..utils.run_logger import EpisodeWindow, RunLogger, RunLoggerError
 from .collection import InProcessCollection, ProcessCollection
 from .collector import EnvError, RolloutAccounting, RolloutInfo
 from .distributed import PeerFailure
@@ -182,7 +182,10 @@ class APPORunner:
         if self.dist is not None:
             self.dist.broadcast_model(self.model)
 
-        self.logger = RunLogger(self.run_dir, cfg.logging.tensorboard, cfg.logging.console, enabled=self.is_main)
+        # Console banner + progress, TensorBoard, metrics.jsonl, W&B, videos, curves: all behind RunLogger.
+        self.logger = RunLogger.from_config(cfg, self.run_dir, enabled=self.is_main, device=str(self.device),
+                                            resumed_from=self.resumed_from, env_steps=self.env_steps,
+                                            iteration=self.iteration)
         if self.is_main:
             with open(os.path.join(self.run_dir, "config.yaml"), "w") as f:
                 f.write(config_to_yaml(cfg))
@@ -304,7 +307,7 @@ class APPORunner:
             status = "interrupted" if self.stop_reason in ("SIGINT", "SIGTERM") else "finished"
         except KeyboardInterrupt:
             status, self.stop_reason = "interrupted", "SIGINT"
-        except (WorkerFailure, NonFiniteUpdateError, EnvError, CheckpointError, PeerFailure) as exc:
+        except (WorkerFailure, NonFiniteUpdateError, EnvError, CheckpointError, PeerFailure, RunLoggerError) as exc:
             status, error = "failed", str(exc)
         except Exception as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"
@@ -361,6 +364,7 @@ class APPORunner:
             if every > 0 and self.iteration % every == 0:
                 self.save()
             self.logger.summary(self._summary("running", None))
+            self.logger.after_iteration(self.iteration, self.env_steps, self.model.policy)  # videos when due
             del batch
 
     def _check_ranks_in_sync(self) -> None:
