@@ -177,9 +177,10 @@ class LoggingConfig:
     wandb_group: str = ""
     """W&B group of the run (e.g. a sweep's name); empty: none."""
     video_every_iterations: int = 0
-    """Film the current policy every this many learner iterations (0: never) in a separate render env of the
-    learner process, off the workers' path: ``<run>/videos/iteration_<N>.mp4``, also in TensorBoard and W&B. Any
-    gymnasium env with ``render_mode="rgb_array"`` (MuJoCo envs need EGL or OSMesa); needs ``imageio-ffmpeg``
+    """Film the current policy every this many learner iterations (0: never) in a render env of its own, in a
+    low-priority recorder process started by the learner (the workers are not involved):
+    ``<run>/videos/iteration_<N>.mp4``, also in TensorBoard and W&B. Any gymnasium env with
+    ``render_mode="rgb_array"`` (MuJoCo envs need EGL or OSMesa); needs ``imageio-ffmpeg``
     (``pip install 'isaac_hydra_ext[video]'``). Not for Isaac Lab tasks (use the train script's ``--video``)."""
     video_length: int = 200
     """Frames per video (one per env step; 200 = 4 s of the Go1 task at 50 Hz)."""

@@ -108,7 +108,7 @@ def plot_curves(
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:
-        raise ImportError(f"curves.png needs matplotlib ({exc}): {INSTALL_HINT}") from None
+        raise ImportError(f"matplotlib is not installed ({exc}): {INSTALL_HINT}") from None
     rows = read_metrics(run_dir, resumed_from)
     if not rows:
         raise ValueError(f"no rows in {os.path.join(run_dir, 'metrics.jsonl')} (the run logged no iteration)")

@@ -205,12 +205,16 @@ class RunLogger:
     def scalars(self, values: dict[str, float], step: int, wall_time_s: float = 0.0) -> None:
         """Log each finite scalar under its key (TensorBoard, W&B and one ``metrics.jsonl`` line).
 
-        ``perf/learner_rss_mb`` (the learner's resident memory) is added. The console display takes its numbers
+        ``perf/learner_rss_mb`` (the learner's resident memory) is added, and ``perf/video_recorder_rss_mb`` with
+        videos on. The console display takes its numbers
         from ``train/iteration``, ``train/mean_return`` and ``train/mean_episode_length``.
         """
         finite = {k: float(v) for k, v in values.items() if v is not None and math.isfinite(v)}
         if self._process is not None:
             finite["perf/learner_rss_mb"] = round(self._process.memory_info().rss / 2**20, 1)
+        recorder_rss = self.video.rss_mb() if self.video is not None else None
+        if recorder_rss is not None:
+            finite["perf/video_recorder_rss_mb"] = recorder_rss
         self._last_step = step
         if self.metrics is not None:
             self.metrics.write(json.dumps({"env_steps": step, "wall_time_s": round(wall_time_s, 3), **finite}) + "\n")
@@ -305,7 +309,9 @@ class RunLogger:
             log.warning("%s failed: %s: %s", what, type(exc).__name__, exc)
 
     def _finish_video(self) -> None:
-        self.video.close()
+        # A finished run waits for its last video; an interrupted or failed one does not.
+        status = (self._last_summary or {}).get("status")
+        self.video.close(cancel=status != "finished")
         self._log_videos(self._last_step)
 
     def _draw_curves(self) -> None:
