@@ -137,5 +137,15 @@ class FaultyPendulum(PendulumEnv):
         return self._observe(obs, nan_critic), reward, terminated, truncated, info
 
 
+class BlindPendulum(PendulumEnv):
+    """Pendulum that accepts ``render_mode="rgb_array"`` but renders nothing (the video recorder must give up)."""
+
+    metadata = {**PendulumEnv.metadata, "render_fps": 30}
+
+    def render(self):
+        return None
+
+
 gym.register("SlowPendulum-v0", entry_point=SlowPendulum, max_episode_steps=200)
+gym.register("BlindPendulum-v0", entry_point=BlindPendulum, max_episode_steps=200)
 gym.register("FaultyPendulum-v0", entry_point=FaultyPendulum, max_episode_steps=200)

@@ -2,6 +2,7 @@
 
 import dataclasses
 import re
+import sys
 
 import pytest
 from conftest import run_trainer
@@ -24,7 +25,8 @@ BAD_VALUES = {
     "logging.log_every_iterations": 0, "logging.episode_window": 0, "checkpoint.every_iterations": -1,
     "checkpoint.keep_last": -1, "experiment.name": "a/b", "experiment.output_dir": "", "experiment.seed": -1,
     "experiment.max_env_steps": -1, "experiment.max_iterations": -1, "experiment.max_wall_time_s": -1.0,
-    "experiment.device": "tpu", "experiment.torch_threads": -1,
+    "experiment.device": "tpu", "experiment.torch_threads": -1, "logging.wandb_project": "",
+    "logging.video_every_iterations": -1, "logging.video_length": 0,
 }
 
 
@@ -56,6 +58,23 @@ def test_relations_between_keys(small_cfg):
     cfg = dataclasses.replace(small_cfg, ppo=dataclasses.replace(small_cfg.ppo, num_workers=0, mode="serial"))
     with pytest.raises(ConfigError, match="ppo.num_workers=0 is invalid with ppo.mode=serial"):
         validate_config(cfg)
+
+
+def test_optional_outputs_need_their_packages_and_a_gym_env(small_cfg, monkeypatch):
+    monkeypatch.setitem(sys.modules, "wandb", None)  # import wandb -> ImportError
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)
+    small_cfg.logging.wandb = True
+    small_cfg.logging.video_every_iterations = 5
+    with pytest.raises(ConfigError) as err:
+        validate_config(small_cfg)
+    message = str(err.value)
+    assert "logging.wandb=true needs the wandb package" in message and "pip install 'isaac_hydra_ext[wandb]'" in message
+    assert "logging.video_every_iterations=5 needs imageio-ffmpeg" in message and "[video]" in message
+    monkeypatch.delitem(sys.modules, "imageio_ffmpeg")
+    small_cfg.logging.wandb = False
+    small_cfg.env.backend = "isaaclab"
+    with pytest.raises(ConfigError, match=r"logging.video_every_iterations=5 is invalid with env.backend='isaaclab'"):
+        validate_config(small_cfg)
 
 
 def test_unknown_gym_id_suggests_close_matches(small_cfg):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from il_helpers import SBER_TASKS, requires_isaaclab, run_python
-from isaac_hydra_ext.config.schema import PPOConfig, TrainConfig
+from isaac_hydra_ext.config.schema import LoggingConfig, PPOConfig, TrainConfig
 from isaac_hydra_ext.isaaclab import compat
 from isaac_hydra_ext.isaaclab.overrides import OverrideError
 
@@ -331,10 +331,13 @@ def test_to_train_config_maps_every_field():
     expected_ppo = {f.name: getattr(agent, f.name) for f in dataclasses.fields(PPOConfig)} | {"envs_per_worker": 64}
     assert dataclasses.asdict(train.ppo) == expected_ppo
     assert dataclasses.asdict(train.logging) == {
+        **dataclasses.asdict(LoggingConfig()),
         "tensorboard": False,
         "console": "none",
         "log_every_iterations": 5,
         "episode_window": 20,
+        "wandb": False,
+        "wandb_project": "isaaclab",
     }
     assert dataclasses.asdict(train.checkpoint) == {
         "every_iterations": 10,
@@ -358,8 +361,11 @@ def test_to_train_config_maps_every_field():
     assert merged == train
     agent.max_env_steps = 1000
     assert agent.to_train_config(ROUGH).experiment.max_env_steps == 1000
-    agent.logger = "wandb"
-    with pytest.raises(ValueError, match="agent.logger='wandb' is invalid"):
+    agent.logger, agent.wandb_project = "wandb", "proj"  # rsl_rl's --logger wandb: W&B and TensorBoard
+    logging_cfg = agent.to_train_config(ROUGH).logging
+    assert (logging_cfg.wandb, logging_cfg.tensorboard, logging_cfg.wandb_project) == (True, True, "proj")
+    agent.logger = "neptune"
+    with pytest.raises(ValueError, match="agent.logger='neptune' is invalid"):
         agent.to_train_config(ROUGH)
 
 

@@ -34,6 +34,7 @@ from ..runners.preflight import preflight_problems
 from ..runners.shutdown import StopSignals
 from ..sampling.factory import UnsupportedSamplerError
 from ..utils.checkpoint import CheckpointError
+from ..utils.run_logger import RunLoggerError
 from ..utils.run_dirs import RunDirError, create_run_dir, remove_unused_run_dir, resolve_checkpoint
 from . import early_signals
 
@@ -115,7 +116,7 @@ def _run_in_dir(
     signals = StopSignals()
     try:
         runner = build_runner(cfg, run_dir, spec, resume_path=resume, dist=dist, signals=signals)
-    except (CheckpointError, OSError, UnsupportedSamplerError) as exc:
+    except (CheckpointError, OSError, UnsupportedSamplerError, RunLoggerError) as exc:
         if created:
             remove_unused_run_dir(run_dir, ["config.yaml", "metrics.jsonl", "train.log"])
         if isinstance(exc, UnsupportedSamplerError):

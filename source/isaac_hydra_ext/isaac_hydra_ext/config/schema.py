@@ -32,6 +32,7 @@ ACTIVATIONS = ("elu", "relu", "tanh", "selu", "gelu", "silu", "leaky_relu")
 ENV_ERROR_POLICIES = ("restart", "raise")
 
 _SectionT = TypeVar("_SectionT", bound="SamplerConfig | ModelConfig | AlgorithmConfig")
+CONSOLE_MODES = ("auto", "progress", "line", "none")
 
 
 @dataclass
@@ -226,12 +227,40 @@ class LoggingConfig:
 
     tensorboard: bool = True
     """Write TensorBoard event files in the run directory."""
-    console: str = "line"
-    """Console progress: ``line`` (one line per log interval), ``none``."""
+    console: str = "auto"
+    """Console output after the start banner: ``auto`` (a live progress display with steps/budget, steps/s, ETA,
+    return and episode length when stdout is a terminal; plain lines when it is a pipe or a file), ``progress``
+    (the live display even when stdout is not detected as a terminal), ``line`` (one plain line per log
+    interval), ``none`` (no banner, no progress)."""
     log_every_iterations: int = 1
-    """Console and TensorBoard logging interval in learner iterations."""
+    """Console, TensorBoard and W&B logging interval in learner iterations."""
     episode_window: int = 100
     """Mean return / length are over the last this-many finished episodes."""
+    wandb: bool = False
+    """Also log to Weights & Biases (needs ``pip install 'isaac_hydra_ext[wandb]'``): the same scalars as
+    TensorBoard at env steps, the resolved config, videos, the final summary; run name = the run directory's
+    name, files in ``<run>/wandb/``; a resumed run continues its W&B run. ``WANDB_MODE=offline`` works without a
+    network."""
+    wandb_project: str = "isaac_hydra_ext"
+    """W&B project of the run."""
+    wandb_entity: str = ""
+    """W&B entity (user or team); empty: the logged-in user's default entity."""
+    wandb_group: str = ""
+    """W&B group of the run (e.g. a sweep's name); empty: none."""
+    video_every_iterations: int = 0
+    """Film the current policy every this many learner iterations (0: never) in a render env of its own, in a
+    low-priority recorder process started by the learner (the workers are not involved):
+    ``<run>/videos/iteration_<N>.mp4``, also in TensorBoard and W&B. Any gymnasium env with
+    ``render_mode="rgb_array"`` (MuJoCo envs need EGL or OSMesa); needs ``imageio-ffmpeg``
+    (``pip install 'isaac_hydra_ext[video]'``). Not for Isaac Lab tasks (use the train script's ``--video``)."""
+    video_length: int = 200
+    """Frames per video (one per env step; 200 = 4 s of the Go1 task at 50 Hz)."""
+    curves: bool = True
+    """At the end of the run, draw ``<run>/curves.png`` (return, episode length and the task's main metric against
+    env steps and wall time; needs matplotlib: ``pip install 'isaac_hydra_ext[plots]'``, else one warning)."""
+    curves_metric: str = ""
+    """Key of ``metrics.jsonl`` drawn as the task's main metric in ``curves.png``; empty: automatic (the Go1 task's
+    velocity-tracking error ``Metrics/base_velocity/error_vel_xy``, else the first ``Metrics/...`` key)."""
 
 
 @dataclass

@@ -15,7 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .schema import ACTIVATIONS, CORRECTIONS, ENV_ERROR_POLICIES, MODES, RATIO_REFERENCES, SCHEDULES
+from .schema import (
+    ACTIVATIONS,
+    CONSOLE_MODES,
+    CORRECTIONS,
+    ENV_ERROR_POLICIES,
+    MODES,
+    RATIO_REFERENCES,
+    SCHEDULES,
+)
 
 
 class ConfigError(ValueError):
@@ -103,9 +111,12 @@ RULES: tuple[Rule, ...] = (
     Rule("env.id", lambda x: isinstance(x, str) and len(x) > 0 and x != "???",
          "an environment id (required: e.g. env=gym env.id=Hopper-v5)"),
     Rule("env.max_episode_steps", _non_negative, "an integer >= 0 (0: the registered limit)"),
-    Rule("logging.console", _one_of(("line", "none")), "one of line, none"),
+    Rule("logging.console", _one_of(CONSOLE_MODES), f"one of {', '.join(CONSOLE_MODES)}"),
     Rule("logging.log_every_iterations", _positive, "an integer >= 1"),
     Rule("logging.episode_window", _positive, "an integer >= 1"),
+    Rule("logging.wandb_project", lambda x: isinstance(x, str) and len(x) > 0, "a non-empty W&B project name"),
+    Rule("logging.video_every_iterations", _non_negative, "an integer >= 0 (0: no videos)"),
+    Rule("logging.video_length", _positive, "an integer >= 1 (frames per video)"),
     Rule("checkpoint.every_iterations", _non_negative, "an integer >= 0 (0: only at the end)"),
     Rule("checkpoint.keep_last", _non_negative, "an integer >= 0 (0: keep all)"),
     Rule("experiment.name", lambda x: isinstance(x, str) and x.strip() not in ("", ".", "..") and "/" not in x
@@ -176,6 +187,31 @@ def _problems(cfg: Any) -> list[str]:
             f"ppo.min_learning_rate={ppo.min_learning_rate} is invalid: must be <= "
             f"ppo.max_learning_rate={ppo.max_learning_rate}"
         )
+    problems.extend(_logging_problems(cfg.logging, env))
+    return problems
+
+
+def _logging_problems(lc: Any, env: Any) -> list[str]:
+    """Optional outputs whose packages are missing (checked by importing them, only when enabled)."""
+    problems = []
+    if lc.wandb:
+        try:
+            import wandb  # noqa: F401
+        except ImportError as exc:
+            problems.append(f"logging.wandb=true needs the wandb package ({exc}): pip install 'isaac_hydra_ext[wandb]'")
+    if lc.video_every_iterations > 0:
+        if env.backend != "gym":
+            problems.append(
+                f"logging.video_every_iterations={lc.video_every_iterations} is invalid with "
+                f"env.backend={env.backend!r}: must be 0 (Isaac Lab tasks record with the train script's --video)"
+            )
+        try:
+            import imageio_ffmpeg  # noqa: F401
+        except ImportError as exc:
+            problems.append(
+                f"logging.video_every_iterations={lc.video_every_iterations} needs imageio-ffmpeg ({exc}): "
+                "pip install 'isaac_hydra_ext[video]'"
+            )
     return problems
 
 

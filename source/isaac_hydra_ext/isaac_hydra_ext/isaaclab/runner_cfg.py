@@ -26,8 +26,8 @@ from isaaclab.utils import configclass
 from ..config.schema import EnvConfig, PPOConfig, TrainConfig
 from ..utils.run_dirs import experiment_dir
 
-LOGGERS = ("tensorboard", "none")
-"""Values of :attr:`APPORunnerCfg.logger`."""
+LOGGERS = ("tensorboard", "wandb", "none")
+"""Values of :attr:`APPORunnerCfg.logger` (rsl_rl's names; ``wandb`` writes TensorBoard files too, as rsl_rl does)."""
 
 RUN_FIELDS: dict[str, str] = {
     "seed": "experiment.seed",
@@ -44,6 +44,7 @@ RUN_FIELDS: dict[str, str] = {
     "log_interval": "logging.log_every_iterations",
     "episode_window": "logging.episode_window",
     "console": "logging.console",
+    "wandb_project": "logging.wandb_project",
 }
 """Runner fields of :class:`APPORunnerCfg` (Isaac Lab's names) -> the engine's :class:`TrainConfig` key they set.
 
@@ -55,6 +56,7 @@ ISAACLAB_DEFAULTS: dict[str, str] = {
     "device": "Isaac Lab trains on the GPU (cuda:0) unless told otherwise",
     "max_iterations": "Isaac Lab budgets runs in iterations (rsl_rl's default 1500), not env steps",
     "max_env_steps": "with an iteration budget, no env-step budget",
+    "wandb_project": "rsl_rl's Isaac Lab configs log to the W&B project 'isaaclab'",
 }
 """Runner fields whose default deliberately differs from the schema's, and why."""
 
@@ -105,13 +107,17 @@ class APPORunnerCfg(PPOConfig):
 
     # ---- runner: logging --------------------------------------------------------------------------------------
     logger: str = "tensorboard"
-    """``tensorboard`` (event files in the run directory) or ``none``."""
+    """``tensorboard`` (event files in the run directory), ``wandb`` (Weights & Biases as well; needs
+    ``pip install 'isaac_hydra_ext[wandb]'``) or ``none``; the train script's ``--logger``."""
+    wandb_project: str = "isaaclab"
+    """W&B project with ``logger=wandb`` (rsl_rl's field; the train script's ``--log_project_name``)."""
     log_interval: int = 1
     """Console and TensorBoard logging interval in learner iterations."""
     episode_window: int = 100
     """Mean return / length are over the last this-many finished episodes."""
-    console: str = "line"
-    """Console progress: ``line`` (one line per log interval) or ``none``."""
+    console: str = "auto"
+    """Console progress: ``auto`` (live display in a terminal, plain lines in a pipe), ``progress``, ``line`` (one
+    plain line per log interval) or ``none``."""
 
     def run_dir(self, timestamp: str) -> str:
         """Return the run directory for ``timestamp``: ``<output_dir>/<experiment_name>/<timestamp>[_<run_name>]``.
@@ -179,6 +185,7 @@ class APPORunnerCfg(PPOConfig):
             setattr(getattr(cfg, group), name, copy.deepcopy(getattr(self, field_name)))
         cfg.experiment.max_wall_time_s = float(cfg.experiment.max_wall_time_s)
         cfg.experiment.distributed = distributed
-        cfg.logging.tensorboard = self.logger == "tensorboard"
+        cfg.logging.tensorboard = self.logger in ("tensorboard", "wandb")  # rsl_rl's wandb writes TensorBoard too
+        cfg.logging.wandb = self.logger == "wandb"
         cfg.checkpoint.resume = self.resume_checkpoint() if resume_path is None else resume_path
         return cfg

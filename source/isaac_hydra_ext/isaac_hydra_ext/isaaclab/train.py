@@ -55,6 +55,11 @@ def add_train_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--video_interval", type=int, default=2000, help="Env steps between recordings.")
     parser.add_argument("--distributed", action="store_true", default=False,
                         help="One learner rank per GPU under torchrun (see docs/scaling_out.md).")
+    # Isaac Lab's rsl_rl logging flags (cli_args.py): --logger wandb also logs to Weights & Biases.
+    parser.add_argument("--logger", type=str, default=None, choices=["tensorboard", "wandb", "none"],
+                        help="Logger (agent.logger): tensorboard, wandb (W&B as well as TensorBoard) or none.")
+    parser.add_argument("--log_project_name", type=str, default=None,
+                        help="W&B project with --logger wandb (agent.wandb_project).")
 
 
 def _apply_args(args: argparse.Namespace, env_cfg: Any, agent_cfg: Any) -> None:
@@ -71,6 +76,10 @@ def _apply_args(args: argparse.Namespace, env_cfg: Any, agent_cfg: Any) -> None:
         agent_cfg.mode = args.mode
     if args.run_name:
         agent_cfg.run_name = args.run_name
+    if getattr(args, "logger", None):  # Isaac Lab's rsl_rl flags
+        agent_cfg.logger = args.logger
+    if getattr(args, "log_project_name", None):
+        agent_cfg.wandb_project = args.log_project_name
     device = getattr(args, "device", None)
     if device:
         env_cfg.sim.device = device
@@ -165,6 +174,14 @@ def main_train(argv: list[str] | None = None) -> int:
     args, overrides = parse(parser, argv)
     from .overrides import OverrideError
 
+    if args.logger == "wandb":  # before the simulator starts: a missing extra is a configuration error
+        from ..utils.wandb_sink import WandbUnavailableError, require_wandb
+
+        try:
+            require_wandb()
+        except WandbUnavailableError as exc:
+            print(f"Error: {exc}", file=sys.stderr, flush=True)
+            return 2
     try:
         with compat.open_task(args.task, args, args.agent, overrides=overrides) as session:
             summary = run_train(args, overrides, session)

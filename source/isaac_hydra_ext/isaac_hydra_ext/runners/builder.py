@@ -195,7 +195,11 @@ def build_runner(
     stop_requested = signals.requested if dist is None else (lambda: False)
     sampler = make_sampler(section(cfg.ppo, SamplerConfig), model_cfg, cfg.env, spec, model.policy, seed,
                            stop_requested, envs=envs, hurry=lambda: signals.hurry)
-    logger = RunLogger(run_dir, cfg.logging.tensorboard, cfg.logging.console, enabled=is_main)
+    # Console banner + progress, TensorBoard, metrics.jsonl, W&B, videos, curves: all behind RunLogger.
+    logger = RunLogger.from_config(cfg, run_dir, enabled=is_main, device=str(device),
+                                   resumed_from=resume.path if resume else None,
+                                   env_steps=resume.env_steps if resume else 0,
+                                   iteration=resume.iteration if resume else 0)
     if is_main:
         with open(os.path.join(run_dir, "config.yaml"), "w") as f:
             f.write(config_to_yaml(cfg))

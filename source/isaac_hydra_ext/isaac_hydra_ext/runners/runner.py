@@ -24,7 +24,7 @@ from ..sampling.collector import EnvError, RolloutInfo
 from ..sampling.worker_pool import WorkerFailure
 from ..storage.rollout_buffer import BatchGatherer
 from ..utils.checkpoint import MODEL_SHAPE_KEYS, CheckpointError, prune_checkpoints, save_checkpoint
-from ..utils.run_logger import EpisodeWindow, RunLogger
+from ..utils.run_logger import EpisodeWindow, RunLogger, RunLoggerError
 from .accounting import RolloutAccounting
 from .distributed import DistributedContext, PeerFailure
 from .shutdown import StopSignals
@@ -190,7 +190,7 @@ class APPORunner:
         except KeyboardInterrupt:
             status = "interrupted"
             self.signals.request("SIGINT")
-        except (WorkerFailure, NonFiniteUpdateError, EnvError, CheckpointError, PeerFailure) as exc:
+        except (WorkerFailure, NonFiniteUpdateError, EnvError, CheckpointError, PeerFailure, RunLoggerError) as exc:
             status, error = "failed", str(exc)
         except OSError as exc:  # the run directory turned read-only, the disk is full, ...: a fault, not a bug
             status, error = "failed", f"writing the run's files in {self.run_dir} failed: {exc}"
@@ -279,6 +279,7 @@ class APPORunner:
             if every > 0 and self.iteration % every == 0:
                 self.save()
             self.logger.summary(self._summary("running", None))
+            self.logger.after_iteration(self.iteration, self.env_steps, self.model.policy)  # videos when due
             del batch
 
     def _interruptible_update(self, batch: Any, learner_version: int) -> dict[str, float]:
