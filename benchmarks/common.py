@@ -42,10 +42,16 @@ def git_commit() -> str:
     if os.environ.get("IHE_GIT_COMMIT"):
         return os.environ["IHE_GIT_COMMIT"]
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                                timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return (commit or "unknown") + ("+dirty" if dirty else "")
     except Exception:
         return os.environ.get("IHE_GIT_COMMIT", "unknown")
@@ -88,8 +94,15 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def append_entry(section: str, title: str, body: str, command: str | None = None, modules=("torch",),
-                 doc: Path = DOC, measured: dict | None = None) -> str:
+def append_entry(
+    section: str,
+    title: str,
+    body: str,
+    command: str | None = None,
+    modules=("torch",),
+    doc: Path = DOC,
+    measured: dict | None = None,
+) -> str:
     """Append a dated entry under ``## <section>`` of docs/benchmarks.md (creating the section at the end).
 
     ``measured``: a result file's ``machine``/``versions``/``commit`` when the numbers come from another machine

@@ -111,8 +111,10 @@ def format_table(rows: list[tuple[int, float, float, float]]) -> str:
     """The Markdown table of one run."""
     return markdown_table(
         ["B", "mj_step limit (steps/s)", "rollout only (steps/s)", "env (steps/s)", "env / limit"],
-        [[b, f"{plain:,.0f}", f"{rollout:,.0f}", f"{env:,.0f}", f"{env / plain:.0%}"]
-         for b, plain, rollout, env in rows],
+        [
+            [b, f"{plain:,.0f}", f"{rollout:,.0f}", f"{env:,.0f}", f"{env / plain:.0%}"]
+            for b, plain, rollout, env in rows
+        ],
     )
 
 
@@ -148,8 +150,14 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print(table)
     if not args.no_append:
-        append_entry(SECTION, "one core pinned", SECTION_INTRO + "\n" + table, command=command,
-                     modules=("mujoco", "numpy", "gymnasium"), doc=args.output)
+        append_entry(
+            SECTION,
+            "one core pinned",
+            SECTION_INTRO + "\n" + table,
+            command=command,
+            modules=("mujoco", "numpy", "gymnasium"),
+            doc=args.output,
+        )
         print(f"appended to {args.output}")
 
 

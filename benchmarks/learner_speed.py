@@ -30,19 +30,29 @@ def sync(device: torch.device) -> None:
     """Wait for the device's queued work (no-op on the CPU)."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
 EPOCHS, MINIBATCHES = 5, 4
 
 
 def ours(variant: str, device: torch.device):
     """(update callable, description) for our APPO learner."""
     from isaac_hydra_ext.appo.algorithm import APPO
-    from isaac_hydra_ext.models.actor_critic import ActorCritic
     from isaac_hydra_ext.config import PPOConfig
+    from isaac_hydra_ext.models.actor_critic import ActorCritic
     from isaac_hydra_ext.storage.rollout_buffer import TrajectoryBatch
 
-    cfg = PPOConfig(actor_hidden_dims=[512, 256, 128], critic_hidden_dims=[512, 256, 128], activation="elu",
-                    obs_normalization=False, update_epochs=EPOCHS, batch_size=N_ENVS * T // MINIBATCHES,
-                    entropy_coef=0.01, compile="compile" in variant, mixed_precision="bf16" in variant)
+    cfg = PPOConfig(
+        actor_hidden_dims=[512, 256, 128],
+        critic_hidden_dims=[512, 256, 128],
+        activation="elu",
+        obs_normalization=False,
+        update_epochs=EPOCHS,
+        batch_size=N_ENVS * T // MINIBATCHES,
+        entropy_coef=0.01,
+        compile="compile" in variant,
+        mixed_precision="bf16" in variant,
+    )
     torch.manual_seed(0)
     alg = APPO(ActorCritic(OBS, ACT, 0, cfg), cfg, device)
     g = torch.Generator(device=device).manual_seed(0)
@@ -75,20 +85,44 @@ def rsl(variant: str, device: torch.device):
             return TensorDict({"policy": torch.randn(N_ENVS, OBS, device=device)}, batch_size=[N_ENVS])
 
         def step(self, actions):
-            return (self.get_observations(), torch.randn(N_ENVS, device=device),
-                    (torch.rand(N_ENVS, device=device) < 0.01).long(),
-                    {"time_outs": torch.zeros(N_ENVS, device=device)})
+            return (
+                self.get_observations(),
+                torch.randn(N_ENVS, device=device),
+                (torch.rand(N_ENVS, device=device) < 0.01).long(),
+                {"time_outs": torch.zeros(N_ENVS, device=device)},
+            )
 
     cfg = {
-        "num_steps_per_env": T, "save_interval": 10**9, "obs_groups": {"actor": ["policy"], "critic": ["policy"]},
-        "algorithm": {"class_name": "PPO", "num_learning_epochs": EPOCHS, "num_mini_batches": MINIBATCHES,
-                      "clip_param": 0.2, "gamma": 0.99, "lam": 0.95, "value_loss_coef": 1.0, "entropy_coef": 0.01,
-                      "learning_rate": 1e-3, "max_grad_norm": 1.0, "schedule": "adaptive", "desired_kl": 0.01},
-        "actor": {"class_name": "MLPModel", "hidden_dims": [512, 256, 128], "activation": "elu",
-                  "obs_normalization": False,
-                  "distribution_cfg": {"class_name": "GaussianDistribution", "init_std": 1.0}},
-        "critic": {"class_name": "MLPModel", "hidden_dims": [512, 256, 128], "activation": "elu",
-                   "obs_normalization": False},
+        "num_steps_per_env": T,
+        "save_interval": 10**9,
+        "obs_groups": {"actor": ["policy"], "critic": ["policy"]},
+        "algorithm": {
+            "class_name": "PPO",
+            "num_learning_epochs": EPOCHS,
+            "num_mini_batches": MINIBATCHES,
+            "clip_param": 0.2,
+            "gamma": 0.99,
+            "lam": 0.95,
+            "value_loss_coef": 1.0,
+            "entropy_coef": 0.01,
+            "learning_rate": 1e-3,
+            "max_grad_norm": 1.0,
+            "schedule": "adaptive",
+            "desired_kl": 0.01,
+        },
+        "actor": {
+            "class_name": "MLPModel",
+            "hidden_dims": [512, 256, 128],
+            "activation": "elu",
+            "obs_normalization": False,
+            "distribution_cfg": {"class_name": "GaussianDistribution", "init_std": 1.0},
+        },
+        "critic": {
+            "class_name": "MLPModel",
+            "hidden_dims": [512, 256, 128],
+            "activation": "elu",
+            "obs_normalization": False,
+        },
     }
     if "compile" in variant:
         cfg["torch_compile_mode"] = "default"
@@ -139,9 +173,14 @@ def measure(kind: str, variant: str, device, repeats: int) -> dict:
         if i >= 2:
             times.append(dt)
     med = statistics.median(times)
-    return {"side": kind, "variant": variant, "median_update_s": round(med, 4),
-            "samples_per_s": round(EPOCHS * N_ENVS * T / med), "repeats": [round(t, 4) for t in times],
-            "peak_gpu_mem_mb": round(torch.cuda.max_memory_allocated(device) / 2**20) if device.type == "cuda" else 0}
+    return {
+        "side": kind,
+        "variant": variant,
+        "median_update_s": round(med, 4),
+        "samples_per_s": round(EPOCHS * N_ENVS * T / med),
+        "repeats": [round(t, 4) for t in times],
+        "peak_gpu_mem_mb": round(torch.cuda.max_memory_allocated(device) / 2**20) if device.type == "cuda" else 0,
+    }
 
 
 def main() -> None:
@@ -166,20 +205,45 @@ def main() -> None:
         except Exception as exc:  # a variant that cannot run here is reported, not hidden
             results.append({"side": kind, "variant": variant, "error": f"{type(exc).__name__}: {exc}"[:300]})
         print(results[-1], flush=True)
-    base = next((r["samples_per_s"] for r in results if r["side"] == "rsl" and r["variant"] == "fp32"
-                 and "samples_per_s" in r), None)
-    rows = [[r["side"], r["variant"], r.get("median_update_s", "-"), f"{r.get('samples_per_s', 0):,}",
-             f"{r['samples_per_s'] / base:.2f}" if base and "samples_per_s" in r else "-",
-             r.get("peak_gpu_mem_mb", "-"), r.get("error", "")] for r in results]
-    table = markdown_table(["learner", "variant", "update (s, median)", "samples/s", "vs rsl_rl fp32",
-                            "peak GPU MB", "note"], rows)
+    base = next(
+        (r["samples_per_s"] for r in results if r["side"] == "rsl" and r["variant"] == "fp32" and "samples_per_s" in r),
+        None,
+    )
+    rows = [
+        [
+            r["side"],
+            r["variant"],
+            r.get("median_update_s", "-"),
+            f"{r.get('samples_per_s', 0):,}",
+            f"{r['samples_per_s'] / base:.2f}" if base and "samples_per_s" in r else "-",
+            r.get("peak_gpu_mem_mb", "-"),
+            r.get("error", ""),
+        ]
+        for r in results
+    ]
+    table = markdown_table(
+        ["learner", "variant", "update (s, median)", "samples/s", "vs rsl_rl fp32", "peak GPU MB", "note"], rows
+    )
     print(table)
     if args.out:
-        write_json(args.out, {"machine": machine(), "versions": versions("torch", "rsl_rl"), "commit": git_commit(),
-                              "command": " ".join(sys.argv), "results": results, "table": table})
+        write_json(
+            args.out,
+            {
+                "machine": machine(),
+                "versions": versions("torch", "rsl_rl"),
+                "commit": git_commit(),
+                "command": " ".join(sys.argv),
+                "results": results,
+                "table": table,
+            },
+        )
     if not args.no_doc:
-        append_entry("Learner speed (GPU)", "PPO update throughput, Go1 rough network, 4096 x 24 batch", table,
-                     modules=("torch", "rsl_rl"))
+        append_entry(
+            "Learner speed (GPU)",
+            "PPO update throughput, Go1 rough network, 4096 x 24 batch",
+            table,
+            modules=("torch", "rsl_rl"),
+        )
 
 
 if __name__ == "__main__":

@@ -18,9 +18,9 @@ ENV_IDS = {"go1": ("Sber-Velocity-Flat-Go1-MuJoCo-v0", 12), "halfcheetah": ("Hal
 
 def _worker(env_name: str, num_envs: int, steps: int, out) -> None:
     import torch
-    from isaac_hydra_ext.models.actor_critic import build_policy
     from isaac_hydra_ext.config import EnvConfig, PPOConfig
     from isaac_hydra_ext.envs.factory import make_vec_env
+    from isaac_hydra_ext.models.actor_critic import build_policy
 
     torch.set_num_threads(1)
     env_id, _ = ENV_IDS[env_name]
@@ -60,8 +60,10 @@ def main() -> None:
         per_env = (peaks[-1] - peaks[0]) / (sizes[-1] - sizes[0])
         rows.append([name, *[f"{p:,.0f}" for p in peaks], f"{per_env * 1024:,.0f} KB", f"{peaks[0] - per_env:,.0f}"])
         print(rows[-1], flush=True)
-    table = markdown_table(["env", *[f"worker peak RSS, B={b} (MB)" for b in sizes], "per env (slope)",
-                            "fixed cost of a worker (MB)"], rows)
+    table = markdown_table(
+        ["env", *[f"worker peak RSS, B={b} (MB)" for b in sizes], "per env (slope)", "fixed cost of a worker (MB)"],
+        rows,
+    )
     print(table)
     if not args.no_doc:
         append_entry("Memory", "resident memory of a worker per env", table, modules=("torch", "mujoco"))

@@ -108,9 +108,18 @@ def child_env(args: argparse.Namespace) -> dict:
         vec_rate, vec_calls = timed(vec.step)
         peak_mb = round(torch.cuda.max_memory_allocated() / 2**20) if device.startswith("cuda") else 0
         vec.close()
-    return {"part": "env", "task": args.task, "num_envs": n, "device": device, "build_s": round(build_s, 1),
-            "first_step_s": round(first_step_s, 2), "env_steps_per_s": round(env_rate),
-            "adapter_steps_per_s": round(vec_rate), "timed_calls": [env_calls, vec_calls], "peak_gpu_mb": peak_mb}
+    return {
+        "part": "env",
+        "task": args.task,
+        "num_envs": n,
+        "device": device,
+        "build_s": round(build_s, 1),
+        "first_step_s": round(first_step_s, 2),
+        "env_steps_per_s": round(env_rate),
+        "adapter_steps_per_s": round(vec_rate),
+        "timed_calls": [env_calls, vec_calls],
+        "peak_gpu_mb": peak_mb,
+    }
 
 
 # ---- child: APPO training run -------------------------------------------------------------------------------------
@@ -119,9 +128,19 @@ def child_train(args: argparse.Namespace) -> dict:
 
     workdir = Path(tempfile.mkdtemp(prefix="newton_go1_"))
     os.chdir(workdir)
-    argv = ["--task", args.task, "--device", args.device, "--num_envs", str(args.num_envs),
-            "--max_iterations", "100000", f"agent.max_wall_time_s={args.train_minutes * 60.0}",
-            "agent.save_interval=100", *args.overrides]
+    argv = [
+        "--task",
+        args.task,
+        "--device",
+        args.device,
+        "--num_envs",
+        str(args.num_envs),
+        "--max_iterations",
+        "100000",
+        f"agent.max_wall_time_s={args.train_minutes * 60.0}",
+        "agent.save_interval=100",
+        *args.overrides,
+    ]
     started = time.perf_counter()
     code = main_train(argv)
     wall = time.perf_counter() - started
@@ -143,31 +162,60 @@ def child_train(args: argparse.Namespace) -> dict:
     for i, line in enumerate(lines):  # episode terms appear only in iterations in which episodes ended: carry over
         last.update(line)
         lines[i] = dict(last)
-    curve = [{
-        "iteration": int(lines[i].get("train/iteration", i + 1)),
-        "env_steps": int(lines[i]["env_steps"]),
-        "wall_s": round(lines[i]["wall_time_s"], 1),
-        "mean_return": round(lines[i].get("train/mean_return", float("nan")), 2),
-        "mean_episode_length": round(lines[i].get("train/mean_episode_length", float("nan")), 1),
-        "track_lin_vel": round(lines[i].get("Episode_Reward/track_lin_vel_xy_exp", float("nan")), 3),
-        "error_vel_xy": round(lines[i].get("Metrics/base_velocity/error_vel_xy", float("nan")), 3),
-    } for i in picks]
-    return {"part": "train", "task": args.task, "num_envs": args.num_envs, "device": args.device,
-            "status": summary["status"],
-            "iterations": summary["iterations"], "env_steps": summary["env_steps"], "wall_s": round(wall, 1),
-            "first_iteration_s": round(lines[0]["wall_time_s"], 1) if lines else None,
-            "appo_env_steps_per_s": round(rate), "median_learn_s": round(learn[len(learn) // 2], 3) if learn else None,
-            "median_wait_s": round(wait[len(wait) // 2], 3) if wait else None, "curve": curve, "argv": argv}
+    curve = [
+        {
+            "iteration": int(lines[i].get("train/iteration", i + 1)),
+            "env_steps": int(lines[i]["env_steps"]),
+            "wall_s": round(lines[i]["wall_time_s"], 1),
+            "mean_return": round(lines[i].get("train/mean_return", float("nan")), 2),
+            "mean_episode_length": round(lines[i].get("train/mean_episode_length", float("nan")), 1),
+            "track_lin_vel": round(lines[i].get("Episode_Reward/track_lin_vel_xy_exp", float("nan")), 3),
+            "error_vel_xy": round(lines[i].get("Metrics/base_velocity/error_vel_xy", float("nan")), 3),
+        }
+        for i in picks
+    ]
+    return {
+        "part": "train",
+        "task": args.task,
+        "num_envs": args.num_envs,
+        "device": args.device,
+        "status": summary["status"],
+        "iterations": summary["iterations"],
+        "env_steps": summary["env_steps"],
+        "wall_s": round(wall, 1),
+        "first_iteration_s": round(lines[0]["wall_time_s"], 1) if lines else None,
+        "appo_env_steps_per_s": round(rate),
+        "median_learn_s": round(learn[len(learn) // 2], 3) if learn else None,
+        "median_wait_s": round(wait[len(wait) // 2], 3) if wait else None,
+        "curve": curve,
+        "argv": argv,
+    }
 
 
 # ---- parent ---------------------------------------------------------------------------------------------------
 def run_child(part: str, args: argparse.Namespace) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         result_path = f.name
-    cmd = [sys.executable, __file__, "--child", part, "--child-out", result_path, "--task", args.task,
-           "--device", args.device,
-           "--num-envs", str(args.num_envs), "--seconds", str(args.seconds), "--train-minutes",
-           str(args.train_minutes), "--", *args.overrides]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        part,
+        "--child-out",
+        result_path,
+        "--task",
+        args.task,
+        "--device",
+        args.device,
+        "--num-envs",
+        str(args.num_envs),
+        "--seconds",
+        str(args.seconds),
+        "--train-minutes",
+        str(args.train_minutes),
+        "--",
+        *args.overrides,
+    ]
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     try:
@@ -187,22 +235,87 @@ def tables(results: list[dict]) -> str:
         if "error" in r:
             out.append(f"**{r['part']}: failed** — `{r['error'][-600:]}`")
         elif r["part"] == "env":
-            out.append(markdown_table(
-                ["envs", "device", "build (s)", "first step (s)", "Isaac Lab env (steps/s)",
-                 "through IsaacLabVecEnv (steps/s)", "peak GPU MB"],
-                [[f"{r['num_envs']:,}", r["device"], r["build_s"], r["first_step_s"], f"{r['env_steps_per_s']:,}",
-                  f"{r['adapter_steps_per_s']:,}", r["peak_gpu_mb"]]]))
+            out.append(
+                markdown_table(
+                    [
+                        "envs",
+                        "device",
+                        "build (s)",
+                        "first step (s)",
+                        "Isaac Lab env (steps/s)",
+                        "through IsaacLabVecEnv (steps/s)",
+                        "peak GPU MB",
+                    ],
+                    [
+                        [
+                            f"{r['num_envs']:,}",
+                            r["device"],
+                            r["build_s"],
+                            r["first_step_s"],
+                            f"{r['env_steps_per_s']:,}",
+                            f"{r['adapter_steps_per_s']:,}",
+                            r["peak_gpu_mb"],
+                        ]
+                    ],
+                )
+            )
         elif r["part"] == "train":
-            out.append(markdown_table(
-                ["envs", "device", "status", "iterations", "env steps", "wall (s)", "first iteration (s)",
-                 "APPO env steps/s", "learn s/it (median)", "wait s/it (median)"],
-                [[f"{r['num_envs']:,}", r["device"], r["status"], r["iterations"], f"{r['env_steps']:,}", r["wall_s"],
-                  r["first_iteration_s"], f"{r['appo_env_steps_per_s']:,}", r["median_learn_s"], r["median_wait_s"]]]))
-            out.append("Learning curve:\n\n" + markdown_table(
-                ["iteration", "env steps", "wall (s)", "mean return", "mean episode length", "track_lin_vel_xy_exp",
-                 "error_vel_xy"],
-                [[c["iteration"], f"{c['env_steps']:,}", c["wall_s"], c["mean_return"], c["mean_episode_length"],
-                  c["track_lin_vel"], c["error_vel_xy"]] for c in r["curve"]]))
+            out.append(
+                markdown_table(
+                    [
+                        "envs",
+                        "device",
+                        "status",
+                        "iterations",
+                        "env steps",
+                        "wall (s)",
+                        "first iteration (s)",
+                        "APPO env steps/s",
+                        "learn s/it (median)",
+                        "wait s/it (median)",
+                    ],
+                    [
+                        [
+                            f"{r['num_envs']:,}",
+                            r["device"],
+                            r["status"],
+                            r["iterations"],
+                            f"{r['env_steps']:,}",
+                            r["wall_s"],
+                            r["first_iteration_s"],
+                            f"{r['appo_env_steps_per_s']:,}",
+                            r["median_learn_s"],
+                            r["median_wait_s"],
+                        ]
+                    ],
+                )
+            )
+            out.append(
+                "Learning curve:\n\n"
+                + markdown_table(
+                    [
+                        "iteration",
+                        "env steps",
+                        "wall (s)",
+                        "mean return",
+                        "mean episode length",
+                        "track_lin_vel_xy_exp",
+                        "error_vel_xy",
+                    ],
+                    [
+                        [
+                            c["iteration"],
+                            f"{c['env_steps']:,}",
+                            c["wall_s"],
+                            c["mean_return"],
+                            c["mean_episode_length"],
+                            c["track_lin_vel"],
+                            c["error_vel_xy"],
+                        ]
+                        for c in r["curve"]
+                    ],
+                )
+            )
     return "\n\n".join(out)
 
 
@@ -223,8 +336,11 @@ def record(data: dict, no_doc: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", default=TASK,
-                        help="the flat task (default) or the rough one, Isaac-Velocity-Sber-Unitree-Go1-Newton-v0")
+    parser.add_argument(
+        "--task",
+        default=TASK,
+        help="the flat task (default) or the rough one, Isaac-Velocity-Sber-Unitree-Go1-Newton-v0",
+    )
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--num-envs", type=int, default=4096)
     parser.add_argument("--parts", default="env,train", help="comma-separated: env, train")
@@ -246,9 +362,13 @@ def main(argv: list[str] | None = None) -> None:
         record(json.loads(Path(args.from_file).read_text()), no_doc=False)
         return
     results = [run_child(part.strip(), args) for part in args.parts.split(",") if part.strip()]
-    data = {"machine": machine(), "versions": _versions(), "commit": git_commit(),
-            "command": " ".join(["python", "benchmarks/newton_go1.py", *(argv if argv is not None else sys.argv[1:])]),
-            "results": results}
+    data = {
+        "machine": machine(),
+        "versions": _versions(),
+        "commit": git_commit(),
+        "command": " ".join(["python", "benchmarks/newton_go1.py", *(argv if argv is not None else sys.argv[1:])]),
+        "results": results,
+    }
     data["table"] = tables(results)
     if args.out:
         write_json(args.out, data)

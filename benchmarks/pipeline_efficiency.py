@@ -57,8 +57,12 @@ def _raw_worker(env_id: str, num_envs: int, seconds: float, start, out) -> None:
     if spec.vector_entry_point is not None:
         env = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point")
     else:
-        env = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync",
-                           vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP})
+        env = gym.make_vec(
+            env_id,
+            num_envs=num_envs,
+            vectorization_mode="sync",
+            vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
+        )
     env.reset(seed=os.getpid())
     rng = np.random.default_rng(0)
     low, high = env.single_action_space.low, env.single_action_space.high
@@ -95,20 +99,42 @@ def appo(env: dict, workers: int, seconds: float) -> dict:
     """Run the trainer for ``seconds`` (after start-up) and read its per-iteration rates and timers."""
     with tempfile.TemporaryDirectory() as tmp:
         # The minibatches are the defaults' (ppo.num_minibatches of them, whatever W): nothing tuned per env.
-        cmd = [sys.executable, "-m", "isaac_hydra_ext.appo_runner", *env["hydra"], f"ppo.num_workers={workers}",
-               f"ppo.envs_per_worker={env['B']}", f"ppo.steps_per_env={env['T']}",
-               f"experiment.output_dir={tmp}", "experiment.max_env_steps=0",
-               f"experiment.max_wall_time_s={seconds + 10}", "checkpoint.every_iterations=0",
-               "checkpoint.save_on_exit=false", "logging.console=none", "logging.tensorboard=false"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "isaac_hydra_ext.appo_runner",
+            *env["hydra"],
+            f"ppo.num_workers={workers}",
+            f"ppo.envs_per_worker={env['B']}",
+            f"ppo.steps_per_env={env['T']}",
+            f"experiment.output_dir={tmp}",
+            "experiment.max_env_steps=0",
+            f"experiment.max_wall_time_s={seconds + 10}",
+            "checkpoint.every_iterations=0",
+            "checkpoint.save_on_exit=false",
+            "logging.console=none",
+            "logging.tensorboard=false",
+        ]
         proc = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=seconds + 300)
         metrics = next(Path(tmp).rglob("metrics.jsonl"))  # <output_dir>/<name>/<timestamp>/ (utils/run_dirs.py)
         lines = [json.loads(x) for x in metrics.read_text().splitlines()]
         warned = "learner-bound" in proc.stdout + proc.stderr  # the runner's one-time warning (runners/throughput.py)
-    half = lines[len(lines) // 2:] or lines
-    keys = ["perf/worker_env_fraction", "perf/worker_inference_fraction", "perf/worker_write_fraction",
-            "perf/worker_weights_fraction", "perf/worker_wait_fraction", "perf/learner_wait_s", "perf/learn_s"]
-    return {"sps": median([x["perf/env_steps_per_s"] for x in half]), "iterations": len(lines),
-            "learner_bound_warning": warned, **{k: median([x[k] for x in half if k in x]) for k in keys}}
+    half = lines[len(lines) // 2 :] or lines
+    keys = [
+        "perf/worker_env_fraction",
+        "perf/worker_inference_fraction",
+        "perf/worker_write_fraction",
+        "perf/worker_weights_fraction",
+        "perf/worker_wait_fraction",
+        "perf/learner_wait_s",
+        "perf/learn_s",
+    ]
+    return {
+        "sps": median([x["perf/env_steps_per_s"] for x in half]),
+        "iterations": len(lines),
+        "learner_bound_warning": warned,
+        **{k: median([x[k] for x in half if k in x]) for k in keys},
+    }
 
 
 def main() -> None:
@@ -117,11 +143,18 @@ def main() -> None:
     parser.add_argument("--workers", default="1,4,8,15")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--envs-per-worker", default="",
-                        help="comma-separated B values to measure (default: each env's own: the go1 preset's, the "
-                             "defaults' for the gymnasium envs)")
-    parser.add_argument("--steps-per-env", type=int, default=0,
-                        help="T for every env (default: each env's own: the go1 preset's, the defaults' otherwise)")
+    parser.add_argument(
+        "--envs-per-worker",
+        default="",
+        help="comma-separated B values to measure (default: each env's own: the go1 preset's, the "
+        "defaults' for the gymnasium envs)",
+    )
+    parser.add_argument(
+        "--steps-per-env",
+        type=int,
+        default=0,
+        help="T for every env (default: each env's own: the go1 preset's, the defaults' otherwise)",
+    )
     parser.add_argument("--out", default="")
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args()
@@ -140,32 +173,82 @@ def main() -> None:
             runs.append(appo(env, w, args.seconds))
         limit = statistics.median(limits)
         sps = statistics.median(r["sps"] for r in runs)
-        timers = {k: statistics.median(r[k] for r in runs) for k in runs[0]
-                  if k not in ("sps", "iterations", "learner_bound_warning")}
-        result = {"env": name, "workers": w, "B": env["B"], "T": env["T"], "limit_sps": round(limit),
-                  "appo_sps": round(sps), "efficiency": round(sps / limit, 3), "limits": limits,
-                  "appo_runs": [round(r["sps"]) for r in runs],
-                  "learner_bound_warning": [r["learner_bound_warning"] for r in runs], **timers}
+        timers = {
+            k: statistics.median(r[k] for r in runs)
+            for k in runs[0]
+            if k not in ("sps", "iterations", "learner_bound_warning")
+        }
+        result = {
+            "env": name,
+            "workers": w,
+            "B": env["B"],
+            "T": env["T"],
+            "limit_sps": round(limit),
+            "appo_sps": round(sps),
+            "efficiency": round(sps / limit, 3),
+            "limits": limits,
+            "appo_runs": [round(r["sps"]) for r in runs],
+            "learner_bound_warning": [r["learner_bound_warning"] for r in runs],
+            **timers,
+        }
         results.append(result)
         print(json.dumps(result), flush=True)
-        rows.append([name, w, env["B"], env["T"], f"{limit:,.0f}", f"{sps:,.0f}", f"{sps / limit:.2f}",
-                     " / ".join(f"{100 * timers[k]:.0f}" for k in ("perf/worker_env_fraction",
-                                                                    "perf/worker_inference_fraction",
-                                                                    "perf/worker_write_fraction",
-                                                                    "perf/worker_weights_fraction",
-                                                                    "perf/worker_wait_fraction")),
-                     f"{timers['perf/learner_wait_s']:.2f} / {timers['perf/learn_s']:.2f}"])
-    table = markdown_table(["env", "W", "B", "T", "limit steps/s (random actions)", "APPO steps/s", "efficiency",
-                            "worker time % env / inference / write / weights / wait",
-                            "learner s per iteration: wait / update"], rows)
+        rows.append(
+            [
+                name,
+                w,
+                env["B"],
+                env["T"],
+                f"{limit:,.0f}",
+                f"{sps:,.0f}",
+                f"{sps / limit:.2f}",
+                " / ".join(
+                    f"{100 * timers[k]:.0f}"
+                    for k in (
+                        "perf/worker_env_fraction",
+                        "perf/worker_inference_fraction",
+                        "perf/worker_write_fraction",
+                        "perf/worker_weights_fraction",
+                        "perf/worker_wait_fraction",
+                    )
+                ),
+                f"{timers['perf/learner_wait_s']:.2f} / {timers['perf/learn_s']:.2f}",
+            ]
+        )
+    table = markdown_table(
+        [
+            "env",
+            "W",
+            "B",
+            "T",
+            "limit steps/s (random actions)",
+            "APPO steps/s",
+            "efficiency",
+            "worker time % env / inference / write / weights / wait",
+            "learner s per iteration: wait / update",
+        ],
+        rows,
+    )
     print(table)
     if args.out:
-        write_json(args.out, {"machine": machine(), "versions": versions("torch", "mujoco", "gymnasium"),
-                              "commit": git_commit(), "command": " ".join(sys.argv), "results": results,
-                              "table": table})
+        write_json(
+            args.out,
+            {
+                "machine": machine(),
+                "versions": versions("torch", "mujoco", "gymnasium"),
+                "commit": git_commit(),
+                "command": " ".join(sys.argv),
+                "results": results,
+                "table": table,
+            },
+        )
     if not args.no_doc:
-        append_entry("Pipeline efficiency", "APPO steps/s over the random-action limit", table,
-                     modules=("torch", "mujoco", "gymnasium"))
+        append_entry(
+            "Pipeline efficiency",
+            "APPO steps/s over the random-action limit",
+            table,
+            modules=("torch", "mujoco", "gymnasium"),
+        )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,10 @@ def _memory_line(result: dict) -> str:
     l0, w0 = split(warm)
     l1, w1 = split(mem[-1])
     if w1:
-        return (f"learner {l0:.0f} → {l1:.0f} MB, each worker {max(w0):.0f} → {max(w1):.0f} MB "
-                f"(t = {warm['t']:.0f} s → {mem[-1]['t']:.0f} s)")
+        return (
+            f"learner {l0:.0f} → {l1:.0f} MB, each worker {max(w0):.0f} → {max(w1):.0f} MB "
+            f"(t = {warm['t']:.0f} s → {mem[-1]['t']:.0f} s)"
+        )
     return f"trainer {l0:.0f} → {l1:.0f} MB (t = {warm['t']:.0f} s → {mem[-1]['t']:.0f} s)"
 
 
@@ -75,22 +77,44 @@ def time_to_result_entry(appo: dict, rsl: dict, task: str, goal: str, plot: str)
     rows = []
     for name, r in (("APPO (isaac_hydra_ext)", appo), ("rsl_rl OnPolicyRunner", rsl)):
         f = r.get("final") or {}
-        rows.append([name, "yes" if r["reached"] else f"no (budget {r['budget_min']} min)",
-                     _fmt(r.get("time_to_goal_s"), ".1f"), _fmt(r.get("steps_to_goal")),
-                     _fmt((r.get("steps_to_goal") or f.get("steps") or 0) / max(r.get("time_to_goal_s") or f.get("t")
-                                                                                  or 1, 1e-9)),
-                     _fmt(f.get("return"), ".1f"), _fmt(f.get("length"), ".0f"),
-                     _fmt(f.get("lin_tracking"), ".2f") if r["goal"] == "walk" else "-",
-                     _memory_line(r)])
+        rows.append(
+            [
+                name,
+                "yes" if r["reached"] else f"no (budget {r['budget_min']} min)",
+                _fmt(r.get("time_to_goal_s"), ".1f"),
+                _fmt(r.get("steps_to_goal")),
+                _fmt(
+                    (r.get("steps_to_goal") or f.get("steps") or 0)
+                    / max(r.get("time_to_goal_s") or f.get("t") or 1, 1e-9)
+                ),
+                _fmt(f.get("return"), ".1f"),
+                _fmt(f.get("length"), ".0f"),
+                _fmt(f.get("lin_tracking"), ".2f") if r["goal"] == "walk" else "-",
+                _memory_line(r),
+            ]
+        )
     ratio = ""
     if appo.get("time_to_goal_s") and rsl.get("time_to_goal_s"):
         speedup = rsl["time_to_goal_s"] / appo["time_to_goal_s"]
         ratio = f"\n\nAPPO reached the goal **{speedup:.2f}x** faster in wall time."
-    table = markdown_table(["trainer", "reached", "time to goal (s, from launch)", "env steps to goal",
-                            "env steps/s", "final return", "final ep. length", "final lin. tracking",
-                            "resident memory after warm-up → end"], rows)
-    return (f"Goal: {goal}. Task: {task}.\n\nAPPO: `{appo['command']}`\n\n"
-            f"rsl_rl: `{rsl['command']}`\n\n{table}{ratio}\n\n![{task}]({plot})\n")
+    table = markdown_table(
+        [
+            "trainer",
+            "reached",
+            "time to goal (s, from launch)",
+            "env steps to goal",
+            "env steps/s",
+            "final return",
+            "final ep. length",
+            "final lin. tracking",
+            "resident memory after warm-up → end",
+        ],
+        rows,
+    )
+    return (
+        f"Goal: {goal}. Task: {task}.\n\nAPPO: `{appo['command']}`\n\n"
+        f"rsl_rl: `{rsl['command']}`\n\n{table}{ratio}\n\n![{task}]({plot})\n"
+    )
 
 
 def steady_steps_per_s(result: dict) -> float | None:
@@ -106,22 +130,56 @@ def repeats_entry(pairs: list[tuple[str, dict, dict]]) -> str:
     """One row per paired Go1 run (APPO then rsl_rl in one call), the median ratio overall and per APPO setting."""
     rows, ratios = [], {}
     for i, (label, appo, rsl) in enumerate(pairs, 1):
-        ratio = (rsl["time_to_goal_s"] / appo["time_to_goal_s"]
-                 if appo.get("time_to_goal_s") and rsl.get("time_to_goal_s") else None)
+        ratio = (
+            rsl["time_to_goal_s"] / appo["time_to_goal_s"]
+            if appo.get("time_to_goal_s") and rsl.get("time_to_goal_s")
+            else None
+        )
         if ratio is not None:
             ratios.setdefault(label, []).append(ratio)
-        rows.append([str(i), label, appo.get("commit", "-"), _fmt(appo.get("time_to_goal_s"), ".1f"),
-                     _fmt(appo.get("steps_to_goal")), _fmt(steady_steps_per_s(appo)),
-                     _fmt(rsl.get("time_to_goal_s"), ".1f"), _fmt(rsl.get("steps_to_goal")),
-                     _fmt(steady_steps_per_s(rsl)), _fmt(ratio, ".2f")])
-    table = markdown_table(["run", "APPO setting", "commit", "APPO time to walk (s)", "APPO env steps",
-                            "APPO steps/s", "rsl_rl time to walk (s)", "rsl_rl env steps", "rsl_rl steps/s",
-                            "speed-up"], rows)
+        rows.append(
+            [
+                str(i),
+                label,
+                appo.get("commit", "-"),
+                _fmt(appo.get("time_to_goal_s"), ".1f"),
+                _fmt(appo.get("steps_to_goal")),
+                _fmt(steady_steps_per_s(appo)),
+                _fmt(rsl.get("time_to_goal_s"), ".1f"),
+                _fmt(rsl.get("steps_to_goal")),
+                _fmt(steady_steps_per_s(rsl)),
+                _fmt(ratio, ".2f"),
+            ]
+        )
+    table = markdown_table(
+        [
+            "run",
+            "APPO setting",
+            "commit",
+            "APPO time to walk (s)",
+            "APPO env steps",
+            "APPO steps/s",
+            "rsl_rl time to walk (s)",
+            "rsl_rl env steps",
+            "rsl_rl steps/s",
+            "speed-up",
+        ],
+        rows,
+    )
     every = sorted(r for rs in ratios.values() for r in rs)
-    lines = [f"Median speed-up over the {len(every)} paired runs: **{statistics.median(every):.2f}x** "
-             f"(range {every[0]:.2f}-{every[-1]:.2f}x)."] if every else []
-    lines += [f"With `{label}`: median {statistics.median(rs):.2f}x over {len(rs)} run(s)."
-              for label, rs in ratios.items() if len(ratios) > 1]
+    lines = (
+        [
+            f"Median speed-up over the {len(every)} paired runs: **{statistics.median(every):.2f}x** "
+            f"(range {every[0]:.2f}-{every[-1]:.2f}x)."
+        ]
+        if every
+        else []
+    )
+    lines += [
+        f"With `{label}`: median {statistics.median(rs):.2f}x over {len(rs)} run(s)."
+        for label, rs in ratios.items()
+        if len(ratios) > 1
+    ]
     return table + "\n\n" + " ".join(lines)
 
 
@@ -129,9 +187,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path, nargs="?")
     parser.add_argument("--sections", default="go1,efficiency,cheetah,learner")
-    parser.add_argument("--repeats", nargs="+", metavar="LABEL=DIR",
-                        help="result directories of several `h100_suite.sh go1` calls (go1_appo.json and "
-                             "go1_rsl_rl.json in each), labelled with the APPO setting they ran")
+    parser.add_argument(
+        "--repeats",
+        nargs="+",
+        metavar="LABEL=DIR",
+        help="result directories of several `h100_suite.sh go1` calls (go1_appo.json and "
+        "go1_rsl_rl.json in each), labelled with the APPO setting they ran",
+    )
     args = parser.parse_args()
     if args.repeats:
         pairs = []
@@ -139,11 +201,17 @@ def main() -> None:
             label, _, folder = item.rpartition("=")
             if not label:
                 parser.error(f"--repeats {item!r}: expected LABEL=DIR")
-            pairs.append((label, *(json.loads((Path(folder) / f).read_text())
-                                   for f in ("go1_appo.json", "go1_rsl_rl.json"))))
-        append_entry("Time to a walking Go1 (APPO vs rsl_rl)", "Go1, 16 CPU cores + H100, repeated runs",
-                     repeats_entry(pairs), command="benchmarks/h100_suite.sh go1 (once per call); "
-                     "benchmarks/report.py --repeats " + " ".join(args.repeats), measured=pairs[-1][1])
+            pairs.append(
+                (label, *(json.loads((Path(folder) / f).read_text()) for f in ("go1_appo.json", "go1_rsl_rl.json")))
+            )
+        append_entry(
+            "Time to a walking Go1 (APPO vs rsl_rl)",
+            "Go1, 16 CPU cores + H100, repeated runs",
+            repeats_entry(pairs),
+            command="benchmarks/h100_suite.sh go1 (once per call); "
+            "benchmarks/report.py --repeats " + " ".join(args.repeats),
+            measured=pairs[-1][1],
+        )
         return
     if args.results is None:
         parser.error("give a results directory or --repeats")
@@ -151,32 +219,76 @@ def main() -> None:
     sections = args.sections.split(",")
     if "go1" in sections and load("go1_appo.json") and load("go1_rsl_rl.json"):
         appo, rsl = load("go1_appo.json"), load("go1_rsl_rl.json")
-        plot_pair(appo, rsl, "lin_tracking", "per-step lin. velocity tracking (1 = perfect)",
-                  "Go1 (MuJoCo): APPO vs rsl_rl on the same 16-core + H100 machine", DOCS / "go1_walk_curve.png",
-                  second="length")
-        plot_pair(appo, rsl, "return", "mean return (last 100 episodes)", "Go1 (MuJoCo): return vs wall time",
-                  DOCS / "go1_return_vs_time.png")
-        body = time_to_result_entry(appo, rsl, "Go1 velocity tracking (embedded MuJoCo task)",
-                                    "walking: mean episode length >= 90% of 1000 steps and per-step linear-velocity "
-                                    "tracking >= 75% of its maximum over the last 100 episodes", "go1_walk_curve.png")
-        append_entry("Time to a walking Go1 (APPO vs rsl_rl)", "Go1, 16 CPU cores + H100", body,
-                     command="benchmarks/h100_suite.sh go1; benchmarks/report.py", measured=appo)
+        plot_pair(
+            appo,
+            rsl,
+            "lin_tracking",
+            "per-step lin. velocity tracking (1 = perfect)",
+            "Go1 (MuJoCo): APPO vs rsl_rl on the same 16-core + H100 machine",
+            DOCS / "go1_walk_curve.png",
+            second="length",
+        )
+        plot_pair(
+            appo,
+            rsl,
+            "return",
+            "mean return (last 100 episodes)",
+            "Go1 (MuJoCo): return vs wall time",
+            DOCS / "go1_return_vs_time.png",
+        )
+        body = time_to_result_entry(
+            appo,
+            rsl,
+            "Go1 velocity tracking (embedded MuJoCo task)",
+            "walking: mean episode length >= 90% of 1000 steps and per-step linear-velocity "
+            "tracking >= 75% of its maximum over the last 100 episodes",
+            "go1_walk_curve.png",
+        )
+        append_entry(
+            "Time to a walking Go1 (APPO vs rsl_rl)",
+            "Go1, 16 CPU cores + H100",
+            body,
+            command="benchmarks/h100_suite.sh go1; benchmarks/report.py",
+            measured=appo,
+        )
     if "cheetah" in sections and load("hc_appo.json") and load("hc_rsl_rl.json"):
         appo, rsl = load("hc_appo.json"), load("hc_rsl_rl.json")
-        plot_pair(appo, rsl, "return", "mean return (last 100 episodes)",
-                  "HalfCheetah-v5: APPO vs rsl_rl on the same 16-core + H100 machine", DOCS / "halfcheetah_return.png")
-        body = time_to_result_entry(appo, rsl, "HalfCheetah-v5", "mean return >= 3000 over the last 100 episodes",
-                                    "halfcheetah_return.png")
-        append_entry("Time to HalfCheetah 3000 (APPO vs rsl_rl)", "HalfCheetah-v5, 16 CPU cores + H100", body,
-                     command="benchmarks/h100_suite.sh cheetah; benchmarks/report.py", measured=appo)
+        plot_pair(
+            appo,
+            rsl,
+            "return",
+            "mean return (last 100 episodes)",
+            "HalfCheetah-v5: APPO vs rsl_rl on the same 16-core + H100 machine",
+            DOCS / "halfcheetah_return.png",
+        )
+        body = time_to_result_entry(
+            appo, rsl, "HalfCheetah-v5", "mean return >= 3000 over the last 100 episodes", "halfcheetah_return.png"
+        )
+        append_entry(
+            "Time to HalfCheetah 3000 (APPO vs rsl_rl)",
+            "HalfCheetah-v5, 16 CPU cores + H100",
+            body,
+            command="benchmarks/h100_suite.sh cheetah; benchmarks/report.py",
+            measured=appo,
+        )
     if "efficiency" in sections and load("efficiency.json"):
         r = load("efficiency.json")
-        append_entry("Pipeline efficiency", "APPO steps/s over the random-action limit, 16-core H100 host",
-                     r["table"], command=r["command"], measured=r)
+        append_entry(
+            "Pipeline efficiency",
+            "APPO steps/s over the random-action limit, 16-core H100 host",
+            r["table"],
+            command=r["command"],
+            measured=r,
+        )
     if "learner" in sections and load("learner.json"):
         r = load("learner.json")
-        append_entry("Learner speed (GPU)", "PPO update throughput, Go1 rough network, 4096 x 24 batch, H100",
-                     r["table"], command=r["command"], measured=r)
+        append_entry(
+            "Learner speed (GPU)",
+            "PPO update throughput, Go1 rough network, 4096 x 24 batch, H100",
+            r["table"],
+            command=r["command"],
+            measured=r,
+        )
 
 
 if __name__ == "__main__":

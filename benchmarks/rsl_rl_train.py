@@ -77,8 +77,12 @@ class Go1RslEnv(VecEnv, LogTap):
         if "log" in info:
             extras["log"] = {k: float(np.mean(v)) for k, v in info["log"].items()}
         self.tap(info.get("log"), done)
-        return (self.obs, torch.as_tensor(rew, device=self.device, dtype=torch.float32),
-                torch.as_tensor(done, device=self.device, dtype=torch.long), extras)
+        return (
+            self.obs,
+            torch.as_tensor(rew, device=self.device, dtype=torch.float32),
+            torch.as_tensor(done, device=self.device, dtype=torch.long),
+            extras,
+        )
 
 
 class GymRslEnv(VecEnv, LogTap):
@@ -87,8 +91,12 @@ class GymRslEnv(VecEnv, LogTap):
     def __init__(self, env_id: str, num_envs: int, device: str):
         import gymnasium as gym
 
-        self.env = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="async",
-                                vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP})
+        self.env = gym.make_vec(
+            env_id,
+            num_envs=num_envs,
+            vectorization_mode="async",
+            vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
+        )
         space = self.env.single_action_space
         self.low, self.high = torch.as_tensor(space.low), torch.as_tensor(space.high)
         self.num_envs, self.num_actions, self.device = num_envs, int(space.shape[0]), torch.device(device)
@@ -96,8 +104,9 @@ class GymRslEnv(VecEnv, LogTap):
         self.episode_length_buf = torch.zeros(num_envs, dtype=torch.long)
         self.cfg = {}
         obs, _ = self.env.reset(seed=0)
-        self.obs = TensorDict({"policy": torch.as_tensor(obs, dtype=torch.float32, device=self.device)},
-                              batch_size=[num_envs])
+        self.obs = TensorDict(
+            {"policy": torch.as_tensor(obs, dtype=torch.float32, device=self.device)}, batch_size=[num_envs]
+        )
         self.reset_tap()
 
     def get_observations(self):
@@ -106,12 +115,17 @@ class GymRslEnv(VecEnv, LogTap):
     def step(self, actions):
         a = torch.clamp(actions.detach().cpu(), self.low, self.high).numpy()
         obs, rew, term, trunc, _ = self.env.step(a)
-        self.obs = TensorDict({"policy": torch.as_tensor(obs, dtype=torch.float32, device=self.device)},
-                              batch_size=[self.num_envs])
+        self.obs = TensorDict(
+            {"policy": torch.as_tensor(obs, dtype=torch.float32, device=self.device)}, batch_size=[self.num_envs]
+        )
         extras = {"time_outs": torch.as_tensor(trunc & ~term, dtype=torch.float32, device=self.device)}
         self.tap(None, np.logical_or(term, trunc))
-        return (self.obs, torch.as_tensor(rew, dtype=torch.float32, device=self.device),
-                torch.as_tensor(np.logical_or(term, trunc), dtype=torch.long, device=self.device), extras)
+        return (
+            self.obs,
+            torch.as_tensor(rew, dtype=torch.float32, device=self.device),
+            torch.as_tensor(np.logical_or(term, trunc), dtype=torch.long, device=self.device),
+            extras,
+        )
 
 
 def train_cfg(task: str, steps_per_env: int) -> dict:
@@ -123,14 +137,28 @@ def train_cfg(task: str, steps_per_env: int) -> dict:
         "save_interval": 10**9,
         "obs_groups": {"actor": ["policy"], "critic": ["policy"]},
         "logger": "tensorboard",
-        "algorithm": {"class_name": "PPO", "num_learning_epochs": 5, "num_mini_batches": 4, "clip_param": 0.2,
-                      "gamma": 0.99, "lam": 0.95, "value_loss_coef": 1.0, "entropy_coef": 0.01 if go1 else 0.0,
-                      "learning_rate": 1e-3, "max_grad_norm": 1.0, "schedule": "adaptive", "desired_kl": 0.01},
-        "actor": {"class_name": "MLPModel", "hidden_dims": hidden, "activation": "elu",
-                  "obs_normalization": not go1,
-                  "distribution_cfg": {"class_name": "GaussianDistribution", "init_std": 1.0}},
-        "critic": {"class_name": "MLPModel", "hidden_dims": hidden, "activation": "elu",
-                   "obs_normalization": not go1},
+        "algorithm": {
+            "class_name": "PPO",
+            "num_learning_epochs": 5,
+            "num_mini_batches": 4,
+            "clip_param": 0.2,
+            "gamma": 0.99,
+            "lam": 0.95,
+            "value_loss_coef": 1.0,
+            "entropy_coef": 0.01 if go1 else 0.0,
+            "learning_rate": 1e-3,
+            "max_grad_norm": 1.0,
+            "schedule": "adaptive",
+            "desired_kl": 0.01,
+        },
+        "actor": {
+            "class_name": "MLPModel",
+            "hidden_dims": hidden,
+            "activation": "elu",
+            "obs_normalization": not go1,
+            "distribution_cfg": {"class_name": "GaussianDistribution", "init_std": 1.0},
+        },
+        "critic": {"class_name": "MLPModel", "hidden_dims": hidden, "activation": "elu", "obs_normalization": not go1},
     }
 
 
@@ -147,8 +175,11 @@ def main() -> None:
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     os.makedirs(args.out, exist_ok=True)
     steps_per_env = args.steps_per_env or (24 if args.task == "go1" else 64)
-    env = (Go1RslEnv(args.num_envs, args.threads, args.device) if args.task == "go1"
-           else GymRslEnv("HalfCheetah-v5", args.num_envs, args.device))
+    env = (
+        Go1RslEnv(args.num_envs, args.threads, args.device)
+        if args.task == "go1"
+        else GymRslEnv("HalfCheetah-v5", args.num_envs, args.device)
+    )
     runner = OnPolicyRunner(env, train_cfg(args.task, steps_per_env), log_dir=args.out, device=args.device)
     metrics = open(os.path.join(args.out, "metrics.jsonl"), "a")
     start, steps, it = time.time(), 0, 0
@@ -157,9 +188,14 @@ def main() -> None:
         it += 1
         steps += args.num_envs * steps_per_env
         rew, lens = list(runner.logger.rewbuffer), list(runner.logger.lenbuffer)
-        line = {"env_steps": steps, "wall_time_s": round(time.time() - start, 3), "train/iteration": it,
-                "train/mean_return": statistics.mean(rew) if rew else None,
-                "train/mean_episode_length": statistics.mean(lens) if lens else None, **env.read_tap()}
+        line = {
+            "env_steps": steps,
+            "wall_time_s": round(time.time() - start, 3),
+            "train/iteration": it,
+            "train/mean_return": statistics.mean(rew) if rew else None,
+            "train/mean_episode_length": statistics.mean(lens) if lens else None,
+            **env.read_tap(),
+        }
         metrics.write(json.dumps({k: v for k, v in line.items() if v is not None}) + "\n")
         metrics.flush()
     metrics.close()

@@ -43,8 +43,9 @@ def mujoco_tracking(line: dict) -> float | None:
     return line.get("Metrics/lin_vel_tracking")
 
 
-def isaaclab_tracking(key: str = "Episode_Reward/track_lin_vel_xy_exp",
-                      weight: float = 1.5) -> Callable[[dict], float | None]:
+def isaaclab_tracking(
+    key: str = "Episode_Reward/track_lin_vel_xy_exp", weight: float = 1.5
+) -> Callable[[dict], float | None]:
     """Read an Isaac Lab task's logged tracking term as a fraction of its maximum.
 
     Isaac Lab logs ``Episode_Reward/<term>`` as the ending episodes' sum of ``weight * kernel * step_dt`` divided by
@@ -58,8 +59,11 @@ def isaaclab_tracking(key: str = "Episode_Reward/track_lin_vel_xy_exp",
     return read
 
 
-def walking(lines: list[dict], max_episode_length: int = MAX_EPISODE_LENGTH,
-            tracking: Callable[[dict], float | None] = mujoco_tracking) -> tuple[bool, float, float]:
+def walking(
+    lines: list[dict],
+    max_episode_length: int = MAX_EPISODE_LENGTH,
+    tracking: Callable[[dict], float | None] = mujoco_tracking,
+) -> tuple[bool, float, float]:
     """(walking?, mean episode length, lin-vel tracking) over the last 100 episodes of a metrics log.
 
     ``tracking`` reads a line's linear-velocity tracking as a fraction of its maximum (default: the MuJoCo Go1
@@ -110,8 +114,15 @@ def tree_rss_mb(proc: psutil.Process) -> dict[str, float]:
     return out
 
 
-def watch(cmd: list[str], metrics_glob: str, done: Callable[[list[dict]], bool], budget_s: float, out: Path,
-          cwd: Path | None = None, env: dict | None = None) -> tuple[dict, list[dict]]:
+def watch(
+    cmd: list[str],
+    metrics_glob: str,
+    done: Callable[[list[dict]], bool],
+    budget_s: float,
+    out: Path,
+    cwd: Path | None = None,
+    env: dict | None = None,
+) -> tuple[dict, list[dict]]:
     """Run ``cmd`` until ``done(metrics lines)`` or ``budget_s`` seconds from launch; stop it with SIGINT.
 
     ``metrics_glob`` (relative to ``out``) finds the run's ``metrics.jsonl`` once the trainer has created it (the
@@ -150,11 +161,17 @@ def watch(cmd: list[str], metrics_glob: str, done: Callable[[list[dict]], bool],
     if metrics_path is None:
         found = sorted(out.glob(metrics_glob), key=lambda p: p.stat().st_mtime)
         metrics_path = found[-1] if found else None
-    facts = {"command": " ".join(cmd), "reached": reached_at is not None,
-             # from launching the process (imports, env construction and worker start-up included)
-             "time_to_goal_s": round(detected_at, 1) if detected_at is not None else None,
-             "reached_line": reached_at, "memory": memory, "process_wall_s": round(time.time() - start, 1),
-             "returncode": proc.returncode, "metrics_path": str(metrics_path) if metrics_path else None}
+    facts = {
+        "command": " ".join(cmd),
+        "reached": reached_at is not None,
+        # from launching the process (imports, env construction and worker start-up included)
+        "time_to_goal_s": round(detected_at, 1) if detected_at is not None else None,
+        "reached_line": reached_at,
+        "memory": memory,
+        "process_wall_s": round(time.time() - start, 1),
+        "returncode": proc.returncode,
+        "metrics_path": str(metrics_path) if metrics_path else None,
+    }
     return facts, read_metrics(metrics_path) if metrics_path else []
 
 
@@ -165,12 +182,27 @@ def run(trainer: str, goal: str, minutes: float, out: Path, extra: list[str]) ->
     shutil.rmtree(out / "run", ignore_errors=True)
     (out / "result.json").unlink(missing_ok=True)
     if trainer == "appo":
-        cmd = [sys.executable, "-m", "isaac_hydra_ext.appo_runner", f"experiment.output_dir={out}",
-               "experiment.name=run", "hydra.run.dir=" + str(out / "run"), "experiment.max_env_steps=0",
-               "checkpoint.every_iterations=0", *extra]
+        cmd = [
+            sys.executable,
+            "-m",
+            "isaac_hydra_ext.appo_runner",
+            f"experiment.output_dir={out}",
+            "experiment.name=run",
+            "hydra.run.dir=" + str(out / "run"),
+            "experiment.max_env_steps=0",
+            "checkpoint.every_iterations=0",
+            *extra,
+        ]
     else:
-        cmd = [sys.executable, str(HERE / "rsl_rl_train.py"), "--out", str(out / "run"), "--minutes", str(minutes + 1),
-               *extra]
+        cmd = [
+            sys.executable,
+            str(HERE / "rsl_rl_train.py"),
+            "--out",
+            str(out / "run"),
+            "--minutes",
+            str(minutes + 1),
+            *extra,
+        ]
     if goal == "walk":
         done = lambda lines: walking(lines)[0]  # noqa: E731
     else:
@@ -181,19 +213,35 @@ def run(trainer: str, goal: str, minutes: float, out: Path, extra: list[str]) ->
     curve = []
     for i, line in enumerate(lines):
         _, length, tracking = walking(lines[: i + 1])
-        curve.append({"t": line.get("wall_time_s"), "steps": line.get("env_steps"),
-                      "return": line.get("train/mean_return"), "length": length, "lin_tracking": tracking,
-                      "sps": line.get("perf/env_steps_per_s")})
-    result = {"trainer": trainer, "goal": goal, "command": facts["command"], "budget_min": minutes,
-              "reached": facts["reached"],
-              # from launching the process (imports, env construction and worker start-up included)
-              "time_to_goal_s": facts["time_to_goal_s"],
-              # by the trainer's own clock (ours: from the start of training; rsl_rl: after building its env)
-              "trainer_time_to_goal_s": reached_at.get("wall_time_s") if reached_at else None,
-              "steps_to_goal": reached_at.get("env_steps") if reached_at else None,
-              "final": curve[-1] if curve else None, "curve": curve, "memory": facts["memory"],
-              "process_wall_s": facts["process_wall_s"], "machine": machine(),
-              "versions": versions("torch", "mujoco", "gymnasium", "rsl_rl"), "commit": git_commit()}
+        curve.append(
+            {
+                "t": line.get("wall_time_s"),
+                "steps": line.get("env_steps"),
+                "return": line.get("train/mean_return"),
+                "length": length,
+                "lin_tracking": tracking,
+                "sps": line.get("perf/env_steps_per_s"),
+            }
+        )
+    result = {
+        "trainer": trainer,
+        "goal": goal,
+        "command": facts["command"],
+        "budget_min": minutes,
+        "reached": facts["reached"],
+        # from launching the process (imports, env construction and worker start-up included)
+        "time_to_goal_s": facts["time_to_goal_s"],
+        # by the trainer's own clock (ours: from the start of training; rsl_rl: after building its env)
+        "trainer_time_to_goal_s": reached_at.get("wall_time_s") if reached_at else None,
+        "steps_to_goal": reached_at.get("env_steps") if reached_at else None,
+        "final": curve[-1] if curve else None,
+        "curve": curve,
+        "memory": facts["memory"],
+        "process_wall_s": facts["process_wall_s"],
+        "machine": machine(),
+        "versions": versions("torch", "mujoco", "gymnasium", "rsl_rl"),
+        "commit": git_commit(),
+    }
     (out / "result.json").write_text(json.dumps(result, indent=1))
     return result
 
@@ -209,8 +257,12 @@ def main() -> None:
     extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
     r = run(args.trainer, args.goal, args.minutes, args.out, extra)
     final = r["final"] or {}
-    print(json.dumps({k: r[k] for k in ("trainer", "goal", "reached", "time_to_goal_s", "steps_to_goal")}
-                     | {"final": final}), flush=True)
+    print(
+        json.dumps(
+            {k: r[k] for k in ("trainer", "goal", "reached", "time_to_goal_s", "steps_to_goal")} | {"final": final}
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,11 @@ def _python312() -> str | None:
     for py in candidates:
         if py and os.access(py, os.X_OK):
             try:
-                res = subprocess.run([py, "-c", "import sys, venv; sys.exit(sys.version_info[:2] != (3, 12))"],
-                                     capture_output=True, timeout=30)
+                res = subprocess.run(
+                    [py, "-c", "import sys, venv; sys.exit(sys.version_info[:2] != (3, 12))"],
+                    capture_output=True,
+                    timeout=30,
+                )
             except (OSError, subprocess.TimeoutExpired):
                 continue
             if res.returncode == 0:
@@ -78,8 +81,14 @@ def run_trainer(args: list[str], tmp_path: Path, timeout: float = 600, **popen) 
     """Run ``python -m isaac_hydra_ext.appo_runner <args>`` with its output under ``tmp_path``."""
     flags = [a for a in args if a.startswith("-")]  # Hydra flags such as -m go before the overrides
     rest = [a for a in args if not a.startswith("-")]
-    cmd = [sys.executable, "-m", "isaac_hydra_ext.appo_runner", *flags, f"experiment.output_dir={tmp_path / 'runs'}",
-           *rest]
+    cmd = [
+        sys.executable,
+        "-m",
+        "isaac_hydra_ext.appo_runner",
+        *flags,
+        f"experiment.output_dir={tmp_path / 'runs'}",
+        *rest,
+    ]
     return subprocess.run(cmd, cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=timeout, **popen)
 
 
@@ -98,8 +107,9 @@ def compose(overrides: list[str] | None = None):
 @pytest.fixture
 def small_cfg():
     """A small Pendulum config for in-process tests."""
-    return compose(["env=gym_pendulum", "ppo.num_workers=2", "ppo.envs_per_worker=4", "ppo.steps_per_env=16",
-                    "ppo.batch_size=64"])
+    return compose(
+        ["env=gym_pendulum", "ppo.num_workers=2", "ppo.envs_per_worker=4", "ppo.steps_per_env=16", "ppo.batch_size=64"]
+    )
 
 
 def pool_sections(cfg):
@@ -113,5 +123,6 @@ def sampler_for(pool, buffer, publisher=None):
     """A ProcessSampler over a hand-built pool (the runner's view of worker processes)."""
     from isaac_hydra_ext.sampling.samplers import ProcessSampler
 
-    return ProcessSampler(pool, buffer, publisher, pool.sampler_cfg.mode, pool.num_workers,
-                          pool.sampler_cfg.envs_per_worker)
+    return ProcessSampler(
+        pool, buffer, publisher, pool.sampler_cfg.mode, pool.num_workers, pool.sampler_cfg.envs_per_worker
+    )

@@ -38,8 +38,18 @@ class SlowPendulum(PendulumEnv):
         return super().step(action)
 
 
-FAULTS = ("raise_step", "raise_reset", "nan_obs", "inf_reward", "huge_reward", "hang", "nan_final_obs", "nan_critic",
-          "segfault", "raise_init")
+FAULTS = (
+    "raise_step",
+    "raise_reset",
+    "nan_obs",
+    "inf_reward",
+    "huge_reward",
+    "hang",
+    "nan_final_obs",
+    "nan_critic",
+    "segfault",
+    "raise_init",
+)
 
 
 class FaultyPendulum(PendulumEnv):
@@ -60,8 +70,17 @@ class FaultyPendulum(PendulumEnv):
 
     _steps = 0  # per process
 
-    def __init__(self, fault: str = "raise_step", after: int = 50, only_pid_file: str = "", huge: float = 1e38,
-                 pid_log: str = "", episode_steps: int = 200, critic: bool = False, **kwargs):
+    def __init__(
+        self,
+        fault: str = "raise_step",
+        after: int = 50,
+        only_pid_file: str = "",
+        huge: float = 1e38,
+        pid_log: str = "",
+        episode_steps: int = 200,
+        critic: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if fault not in FAULTS:
             raise ValueError(f"fault={fault!r}: must be one of {', '.join(FAULTS)}")

@@ -47,8 +47,13 @@ class TargetReachEnv:
         if truncated.any():
             self.x[truncated] = self._start(int(truncated.sum()))
             self.t[truncated] = 0
-        return EnvStep(obs=self.x.unsqueeze(-1).clone(), reward=reward.float(),
-                       terminated=torch.zeros(self.num_envs, dtype=torch.bool), truncated=truncated, final_obs=final)
+        return EnvStep(
+            obs=self.x.unsqueeze(-1).clone(),
+            reward=reward.float(),
+            terminated=torch.zeros(self.num_envs, dtype=torch.bool),
+            truncated=truncated,
+            final_obs=final,
+        )
 
     def close(self) -> None:
         self.closed = True

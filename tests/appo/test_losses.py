@@ -7,9 +7,9 @@ import pytest
 import torch
 from isaac_hydra_ext.appo.algorithm import APPO
 from isaac_hydra_ext.appo.losses import clip_fraction, clipped_surrogate, value_loss
+from isaac_hydra_ext.config import PPOConfig
 from isaac_hydra_ext.models.actor_critic import ActorCritic, gaussian_entropy, gaussian_kl, gaussian_log_prob
 from isaac_hydra_ext.models.normalizer import RunningNormalizer
-from isaac_hydra_ext.config import PPOConfig
 from isaac_hydra_ext.storage.rollout_buffer import TrajectoryBatch
 
 
@@ -101,8 +101,9 @@ def test_update_moves_policy_towards_positive_advantage():
     batch = _batch()
     with torch.no_grad():
         batch.actions = model.policy(batch.obs[:-1]) + torch.randn(8, 16, 2)
-        batch.log_probs = gaussian_log_prob(batch.actions, model.policy(batch.obs[:-1]),
-                                            model.policy.log_std.expand(8, 16, 2))
+        batch.log_probs = gaussian_log_prob(
+            batch.actions, model.policy(batch.obs[:-1]), model.policy.log_std.expand(8, 16, 2)
+        )
         batch.rewards = (batch.actions[..., 0] > model.policy(batch.obs[:-1])[..., 0]).float()
         before = model.policy(batch.obs[:-1])[..., 0].mean().item()
     stats = alg.update(batch, learner_version=0)

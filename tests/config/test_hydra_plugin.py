@@ -27,15 +27,21 @@ def _app(tmp_path):
 
 def test_user_app_uses_package_ppo_group(tmp_path):
     _app(tmp_path)
-    res = subprocess.run([sys.executable, "app.py", "ppo.num_workers=5", "hydra.run.dir=out"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "app.py", "ppo.num_workers=5", "hydra.run.dir=out"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     assert "steps_per_env 32 workers 5 mine 7" in res.stdout
 
 
 def test_search_path_lists_the_plugin(tmp_path):
     _app(tmp_path)
-    res = subprocess.run([sys.executable, "app.py", "--info", "searchpath"], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "app.py", "--info", "searchpath"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert res.returncode == 0, res.stderr
     assert "isaac_hydra_ext" in res.stdout and "pkg://isaac_hydra_ext.conf" in res.stdout

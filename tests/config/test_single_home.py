@@ -55,8 +55,11 @@ def test_no_preset_restates_a_schema_default():
     for path in sorted((CONF / "env").glob("*.yaml")):
         for key, value in leaves(yaml.safe_load(path.read_text()) or {}).items():
             assert key in defaults, f"{path.name} sets {key}, which is not in the schema"
-            if value == defaults[key] and not isinstance(value, bool) or (isinstance(value, bool) and
-                                                                           value is defaults[key]):
+            if (
+                value == defaults[key]
+                and not isinstance(value, bool)
+                or (isinstance(value, bool) and value is defaults[key])
+            ):
                 restated.append(f"{path.name}: {key}={value!r}")
     assert not restated, f"presets restate schema defaults (define a default in one place): {restated}"
 
@@ -106,8 +109,10 @@ def _runner_cfg() -> tuple[dict[str, object], dict[str, str], dict[str, str], di
                 pass
     annotations = {
         stmt.target.id: ast.unparse(stmt.annotation)
-        for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "APPORunnerCfg"
-        for stmt in node.body if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+        for node in tree.body
+        if isinstance(node, ast.ClassDef) and node.name == "APPORunnerCfg"
+        for stmt in node.body
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
     }
     return fields, consts["RUN_FIELDS"], consts["ISAACLAB_DEFAULTS"], annotations
 
@@ -126,8 +131,10 @@ def test_isaaclab_runner_cfg_inherits_every_ppo_field_and_maps_each_runner_field
         assert name in fields, f"RUN_FIELDS names {name}, which APPORunnerCfg does not have"
         assert annotations[name] == hints[key].__name__, f"{name}: {annotations[name]} vs {key}: {hints[key]}"
         if fields[name] != defaults[key]:
-            assert name in deliberate, (f"APPORunnerCfg.{name}={fields[name]!r} differs from the schema's {key}="
-                                        f"{defaults[key]!r} without a reason in ISAACLAB_DEFAULTS")
+            assert name in deliberate, (
+                f"APPORunnerCfg.{name}={fields[name]!r} differs from the schema's {key}="
+                f"{defaults[key]!r} without a reason in ISAACLAB_DEFAULTS"
+            )
     for name in deliberate:
         assert fields[name] != defaults[run_fields[name]], f"ISAACLAB_DEFAULTS lists {name}, which does not differ"
 

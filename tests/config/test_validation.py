@@ -10,23 +10,59 @@ from isaac_hydra_ext.config.validation import RULES, ConfigError, validate_confi
 
 # One out-of-range value for every rule (types are Hydra's job and are tested through the CLI below).
 BAD_VALUES = {
-    "ppo.mode": "turbo", "ppo.num_workers": -1, "ppo.envs_per_worker": 0, "ppo.steps_per_env": -1,
-    "ppo.slots_per_worker": 1, "ppo.rollouts_per_iteration": -2, "ppo.update_epochs": 0, "ppo.batch_size": -1,
+    "ppo.mode": "turbo",
+    "ppo.num_workers": -1,
+    "ppo.envs_per_worker": 0,
+    "ppo.steps_per_env": -1,
+    "ppo.slots_per_worker": 1,
+    "ppo.rollouts_per_iteration": -2,
+    "ppo.update_epochs": 0,
+    "ppo.batch_size": -1,
     "ppo.num_minibatches": 0,
-    "ppo.learning_rate": 0.0, "ppo.schedule": "cosine", "ppo.desired_kl": -0.1, "ppo.min_learning_rate": 0.0,
-    "ppo.max_learning_rate": float("inf"), "ppo.gamma": 1.5, "ppo.lam": -0.1, "ppo.clip_param": 0.0,
-    "ppo.value_loss_coef": -1.0, "ppo.entropy_coef": float("nan"), "ppo.max_grad_norm": 0.0,
-    "ppo.off_policy_correction": "retrace", "ppo.ratio_reference": "mu", "ppo.vtrace_rho_clip": 0.0,
+    "ppo.learning_rate": 0.0,
+    "ppo.schedule": "cosine",
+    "ppo.desired_kl": -0.1,
+    "ppo.min_learning_rate": 0.0,
+    "ppo.max_learning_rate": float("inf"),
+    "ppo.gamma": 1.5,
+    "ppo.lam": -0.1,
+    "ppo.clip_param": 0.0,
+    "ppo.value_loss_coef": -1.0,
+    "ppo.entropy_coef": float("nan"),
+    "ppo.max_grad_norm": 0.0,
+    "ppo.off_policy_correction": "retrace",
+    "ppo.ratio_reference": "mu",
+    "ppo.vtrace_rho_clip": 0.0,
     "ppo.vtrace_c_clip": -1.0,
-    "ppo.max_policy_lag": -1, "ppo.actor_hidden_dims": [], "ppo.critic_hidden_dims": [64, 0],
-    "ppo.activation": "swish", "ppo.init_std": 0.0, "ppo.obs_clip": -1.0, "ppo.on_env_error": "ignore",
-    "ppo.max_worker_restarts": -1, "ppo.heartbeat_timeout_s": 0.0, "ppo.max_nonfinite_updates": 0,
-    "env.backend": "", "env.id": "", "env.max_episode_steps": -5, "logging.console": "bar",
-    "logging.log_every_iterations": 0, "logging.episode_window": 0, "checkpoint.every_iterations": -1,
-    "checkpoint.keep_last": -1, "experiment.name": "a/b", "experiment.output_dir": "", "experiment.seed": -1,
-    "experiment.max_env_steps": -1, "experiment.max_iterations": -1, "experiment.max_wall_time_s": -1.0,
-    "experiment.device": "tpu", "experiment.torch_threads": -1, "logging.wandb_project": "",
-    "logging.video_every_iterations": -1, "logging.video_length": 0,
+    "ppo.max_policy_lag": -1,
+    "ppo.actor_hidden_dims": [],
+    "ppo.critic_hidden_dims": [64, 0],
+    "ppo.activation": "swish",
+    "ppo.init_std": 0.0,
+    "ppo.obs_clip": -1.0,
+    "ppo.on_env_error": "ignore",
+    "ppo.max_worker_restarts": -1,
+    "ppo.heartbeat_timeout_s": 0.0,
+    "ppo.max_nonfinite_updates": 0,
+    "env.backend": "",
+    "env.id": "",
+    "env.max_episode_steps": -5,
+    "logging.console": "bar",
+    "logging.log_every_iterations": 0,
+    "logging.episode_window": 0,
+    "checkpoint.every_iterations": -1,
+    "checkpoint.keep_last": -1,
+    "experiment.name": "a/b",
+    "experiment.output_dir": "",
+    "experiment.seed": -1,
+    "experiment.max_env_steps": -1,
+    "experiment.max_iterations": -1,
+    "experiment.max_wall_time_s": -1.0,
+    "experiment.device": "tpu",
+    "experiment.torch_threads": -1,
+    "logging.wandb_project": "",
+    "logging.video_every_iterations": -1,
+    "logging.video_length": 0,
 }
 
 
@@ -52,8 +88,11 @@ def test_each_bad_value_gives_one_message_naming_key_value_and_allowed(key, smal
 
 def test_relations_between_keys(small_cfg):
     cfg = dataclasses.replace(small_cfg, ppo=dataclasses.replace(small_cfg.ppo, batch_size=10_000))
-    with pytest.raises(ConfigError, match=r"ppo.batch_size=10000 is invalid: must be <= the samples per iteration "
-                                          r"W\*B\*T = 2\*4\*16 = 128"):
+    with pytest.raises(
+        ConfigError,
+        match=r"ppo.batch_size=10000 is invalid: must be <= the samples per iteration "
+        r"W\*B\*T = 2\*4\*16 = 128",
+    ):
         validate_config(cfg)
     cfg = dataclasses.replace(small_cfg, ppo=dataclasses.replace(small_cfg.ppo, num_workers=0, mode="serial"))
     with pytest.raises(ConfigError, match="ppo.num_workers=0 is invalid with ppo.mode=serial"):
@@ -82,8 +121,9 @@ def test_unknown_gym_id_suggests_close_matches(small_cfg):
 
     small_cfg.env.id = "Pendulum-v7"
     (problem,) = env_problems(small_cfg.env)
-    assert re.match(r"env.id='Pendulum-v7' is not a registered gymnasium environment; did you mean Pendulum-v1",
-                    problem)
+    assert re.match(
+        r"env.id='Pendulum-v7' is not a registered gymnasium environment; did you mean Pendulum-v1", problem
+    )
 
 
 def test_unknown_backend_names_the_allowed_ones(small_cfg):
@@ -91,7 +131,9 @@ def test_unknown_backend_names_the_allowed_ones(small_cfg):
 
     small_cfg.env.backend = "brax"
     (problem,) = env_problems(small_cfg.env)
-    assert problem.startswith("env.backend='brax' is invalid: must be one of gym, isaaclab or 'package.module:function'")
+    assert problem.startswith(
+        "env.backend='brax' is invalid: must be one of gym, isaaclab or 'package.module:function'"
+    )
 
 
 CLI_CASES = [
@@ -105,8 +147,11 @@ CLI_CASES = [
     (["ppo.no_such_knob=3"], 2, "Could not override 'ppo.no_such_knob'"),
     (["ppo.num_workers=abc"], 2, "Value 'abc' of type 'str' could not be converted to Integer"),
     (["+ppo.num_worker=4"], 2, "ppo.num_worker is not a configuration key; did you mean ppo.num_workers?"),
-    (["+experiment.max_iteration=1"], 2, "experiment.max_iteration is not a configuration key; did you mean "
-                                         "experiment.max_iterations?"),
+    (
+        ["+experiment.max_iteration=1"],
+        2,
+        "experiment.max_iteration is not a configuration key; did you mean experiment.max_iterations?",
+    ),
     (["env=gym"], 2, "env.id is required"),
     (["experiment.name=.."], 2, "experiment.name='..' is invalid"),
     (["env.backend=brax"], 2, "env.backend='brax' is invalid: must be one of gym, isaaclab"),

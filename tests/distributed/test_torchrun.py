@@ -12,8 +12,13 @@ from pathlib import Path
 import psutil
 from conftest import cli_env, run_trainer
 
-SMALL = ["env=gym_pendulum", "ppo.envs_per_worker=8", "ppo.steps_per_env=32", "ppo.batch_size=128",
-         "experiment.max_iterations=6"]
+SMALL = [
+    "env=gym_pendulum",
+    "ppo.envs_per_worker=8",
+    "ppo.steps_per_env=32",
+    "ppo.batch_size=128",
+    "experiment.max_iterations=6",
+]
 
 
 def _port() -> int:
@@ -23,9 +28,18 @@ def _port() -> int:
 
 
 def _torchrun(tmp_path: Path, args: list[str], nproc: int = 2) -> list[str]:
-    return [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}", f"--master_port={_port()}",
-            "-m", "isaac_hydra_ext.appo_runner", "experiment.distributed=true",
-            f"experiment.output_dir={tmp_path / 'runs'}", *args]
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        f"--nproc_per_node={nproc}",
+        f"--master_port={_port()}",
+        "-m",
+        "isaac_hydra_ext.appo_runner",
+        "experiment.distributed=true",
+        f"experiment.output_dir={tmp_path / 'runs'}",
+        *args,
+    ]
 
 
 def _summary(tmp_path: Path) -> dict:
@@ -34,8 +48,14 @@ def _summary(tmp_path: Path) -> dict:
 
 
 def test_two_ranks_keep_identical_parameters_and_count_all_samples(tmp_path):
-    res = subprocess.run(_torchrun(tmp_path, [*SMALL, "ppo.num_workers=1"]), cwd=tmp_path, env=cli_env(),
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        _torchrun(tmp_path, [*SMALL, "ppo.num_workers=1"]),
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     s = _summary(tmp_path)  # only rank 0 writes a run directory
     d = s["distributed"]
@@ -52,16 +72,34 @@ def test_two_ranks_keep_identical_parameters_and_count_all_samples(tmp_path):
 
 
 def test_killing_one_rank_stops_the_other_with_a_clear_message(tmp_path):
-    cmd = _torchrun(tmp_path, [*SMALL, "ppo.num_workers=1", "experiment.max_iterations=0",
-                               "experiment.max_env_steps=0", "checkpoint.every_iterations=1"])
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    cmd = _torchrun(
+        tmp_path,
+        [
+            *SMALL,
+            "ppo.num_workers=1",
+            "experiment.max_iterations=0",
+            "experiment.max_env_steps=0",
+            "checkpoint.every_iterations=1",
+        ],
+    )
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         ranks = []
         while time.monotonic() < deadline and len(ranks) < 2:
-            ranks = [p for p in psutil.Process(proc.pid).children(recursive=True)
-                     if "isaac_hydra_ext.appo_runner" in " ".join(p.cmdline()) and "RANK" in p.environ()]
+            ranks = [
+                p
+                for p in psutil.Process(proc.pid).children(recursive=True)
+                if "isaac_hydra_ext.appo_runner" in " ".join(p.cmdline()) and "RANK" in p.environ()
+            ]
             time.sleep(0.5)
         assert len(ranks) >= 2
         # wait until training runs (a checkpoint exists), then kill rank 1
@@ -86,9 +124,21 @@ def test_killing_one_rank_stops_the_other_with_a_clear_message(tmp_path):
 
 def test_distributed_without_torchrun_is_a_clear_error(tmp_path):
     env = {k: v for k, v in cli_env().items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR")}
-    res = subprocess.run([sys.executable, "-m", "isaac_hydra_ext.appo_runner", "experiment.distributed=true",
-                          *SMALL, f"experiment.output_dir={tmp_path / 'runs'}"], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "isaac_hydra_ext.appo_runner",
+            "experiment.distributed=true",
+            *SMALL,
+            f"experiment.output_dir={tmp_path / 'runs'}",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode != 0
     assert "experiment.distributed=true needs torchrun" in res.stderr
     assert "Traceback" not in res.stderr

@@ -27,8 +27,16 @@ def summary(run_dir: Path) -> dict:
 def test_pendulum_async_two_workers_learns(tmp_path):
     # Solved Pendulum is about -150..-200; random is about -1200. CI budget: 300k steps (~20 s on 2 cores).
     steps = 400_000 if FULL else 300_000
-    res = run_trainer(["env=gym_pendulum", "ppo.mode=async", "ppo.num_workers=2", f"experiment.max_env_steps={steps}",
-                       "logging.log_every_iterations=20"], tmp_path)
+    res = run_trainer(
+        [
+            "env=gym_pendulum",
+            "ppo.mode=async",
+            "ppo.num_workers=2",
+            f"experiment.max_env_steps={steps}",
+            "logging.log_every_iterations=20",
+        ],
+        tmp_path,
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     (run,) = run_dirs(tmp_path)
     s = summary(run)
@@ -60,16 +68,31 @@ def test_resume_continues_step_count_and_iterations(tmp_path):
 def test_multirun_sweep_runs_each_job_in_its_own_directory(tmp_path):
     # The README's sweep: the adaptive schedule's step size, desired_kl (sweeping learning_rate, only its starting
     # value under schedule=adaptive, gave runs that ended the same).
-    res = run_trainer(["-m", "env=gym_pendulum", "ppo.desired_kl=0.002,0.05", "ppo.envs_per_worker=4",
-                       "ppo.steps_per_env=16", "ppo.batch_size=64", "experiment.max_env_steps=1024",
-                       "ppo.mode=serial"], tmp_path)
+    res = run_trainer(
+        [
+            "-m",
+            "env=gym_pendulum",
+            "ppo.desired_kl=0.002,0.05",
+            "ppo.envs_per_worker=4",
+            "ppo.steps_per_env=16",
+            "ppo.batch_size=64",
+            "experiment.max_env_steps=1024",
+            "ppo.mode=serial",
+        ],
+        tmp_path,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     dirs = run_dirs(tmp_path)
     assert len(dirs) == 2 and dirs[0] != dirs[1]
 
     def setting(d: Path) -> float:
-        return float(next(ln.split(":")[1] for ln in (d / "config.yaml").read_text().splitlines()
-                          if ln.strip().startswith("desired_kl:")))
+        return float(
+            next(
+                ln.split(":")[1]
+                for ln in (d / "config.yaml").read_text().splitlines()
+                if ln.strip().startswith("desired_kl:")
+            )
+        )
 
     kls = {}
     for d in dirs:
@@ -87,8 +110,15 @@ def _weights(run: Path, iteration: int) -> dict:
 def test_one_seed_gives_identical_results(tmp_path, mode, iterations, seed):
     # serial: bit-identical over several iterations; async: the same first iteration (one rollout per worker, all
     # with the initial weights; what later iterations train on depends on which worker finishes first).
-    args = ["env=gym_pendulum", f"ppo.mode={mode}", "ppo.envs_per_worker=4", "ppo.steps_per_env=16",
-            "ppo.batch_size=64", f"experiment.max_iterations={iterations}", f"experiment.seed={seed}"]
+    args = [
+        "env=gym_pendulum",
+        f"ppo.mode={mode}",
+        "ppo.envs_per_worker=4",
+        "ppo.steps_per_env=16",
+        "ppo.batch_size=64",
+        f"experiment.max_iterations={iterations}",
+        f"experiment.seed={seed}",
+    ]
     for _ in range(2):
         res = run_trainer(args, tmp_path)
         assert res.returncode == 0, res.stderr[-2000:]
@@ -103,8 +133,7 @@ def test_one_seed_gives_identical_results(tmp_path, mode, iterations, seed):
 
 def _start(tmp_path: Path, args: list[str]) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "isaac_hydra_ext.appo_runner", f"experiment.output_dir={tmp_path / 'runs'}", *args]
-    return subprocess.Popen(cmd, cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(cmd, cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _wait_running(tmp_path: Path, proc: subprocess.Popen, min_iterations: int = 2, timeout: float = 120) -> Path:
@@ -124,9 +153,18 @@ def _wait_running(tmp_path: Path, proc: subprocess.Popen, min_iterations: int = 
 
 
 def test_worker_killed_mid_run_is_replaced_and_run_finishes(tmp_path):
-    proc = _start(tmp_path, ["env=gym", "env.id=fault_envs:SlowPendulum-v0", "ppo.envs_per_worker=4",
-                             "ppo.steps_per_env=32", "ppo.batch_size=128", "experiment.max_env_steps=12000",
-                             "+env.kwargs.delay_s=0.001"])
+    proc = _start(
+        tmp_path,
+        [
+            "env=gym",
+            "env.id=fault_envs:SlowPendulum-v0",
+            "ppo.envs_per_worker=4",
+            "ppo.steps_per_env=32",
+            "ppo.batch_size=128",
+            "experiment.max_env_steps=12000",
+            "+env.kwargs.delay_s=0.001",
+        ],
+    )
     try:
         run = _wait_running(tmp_path, proc)
         os.kill(summary(run)["worker_pids"][0], signal.SIGKILL)

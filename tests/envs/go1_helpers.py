@@ -8,8 +8,13 @@ from isaac_hydra_ext.envs.go1 import Go1VelocityEnv
 
 STILL = {
     "noise": {"enable_corruption": False},
-    "events": {"randomize_friction": False, "randomize_base_mass": False, "reset_pose_x": (0.0, 0.0),
-               "reset_pose_y": (0.0, 0.0), "reset_pose_yaw": (0.0, 0.0)},
+    "events": {
+        "randomize_friction": False,
+        "randomize_base_mass": False,
+        "reset_pose_x": (0.0, 0.0),
+        "reset_pose_y": (0.0, 0.0),
+        "reset_pose_yaw": (0.0, 0.0),
+    },
     "init_at_random_ep_len": False,
 }
 """Overrides that remove every random draw except the commands: no noise, no randomization."""

@@ -89,8 +89,12 @@ def test_episode_reward_log_is_the_episode_sum_over_episode_length_s():
     assert total == pytest.approx(np.sum(rewards) / 2 / (10 * 0.02), rel=1e-9)
     assert log["Metrics/lin_vel_tracking"] == pytest.approx(np.mean(kernels), rel=1e-5)
     assert 0.0 < log["Metrics/lin_vel_tracking"] < 1.0
-    assert set(log) >= {"Episode_Reward/track_lin_vel_xy_exp", "Metrics/ang_vel_tracking",
-                        "Metrics/base_velocity/error_vel_xy", "Episode_Termination/sim_reset"}
+    assert set(log) >= {
+        "Episode_Reward/track_lin_vel_xy_exp",
+        "Metrics/ang_vel_tracking",
+        "Metrics/base_velocity/error_vel_xy",
+        "Episode_Termination/sim_reset",
+    }
     assert "Episode_Reward/undesired_contacts" not in log  # None in Isaac Lab's Go1 config
 
 
@@ -175,8 +179,9 @@ def test_startup_randomization_of_mass_and_friction():
 
 def test_pushes_add_the_sampled_velocity_on_their_interval():
     still = {"fixed_command": (0.0, 0.0, 0.0)}
-    pushed = still_env(1, commands=still,
-                       events={"push_robot": True, "push_interval_s": (0.5, 0.5), "push_velocity_xy": (1.0, 1.0)})
+    pushed = still_env(
+        1, commands=still, events={"push_robot": True, "push_interval_s": (0.5, 0.5), "push_velocity_xy": (1.0, 1.0)}
+    )
     twin = still_env(1, commands=still)
     pushed.reset(seed=0)
     twin.reset(seed=0)
@@ -238,16 +243,23 @@ def test_play_variant_uses_the_fixed_command_without_noise():
     ("kwargs", "error", "match"),
     [
         ({"frobnicate": 1}, TypeError, r"unknown Go1VelocityEnv argument 'frobnicate'; allowed: .*commands.*rewards"),
-        ({"rewards": {"feet_air": 1.0}}, TypeError, r"unknown Go1 task argument 'rewards.feet_air' in section "
-                                                    r"'rewards'; allowed: .*feet_air_time"),
+        (
+            {"rewards": {"feet_air": 1.0}},
+            TypeError,
+            r"unknown Go1 task argument 'rewards.feet_air' in section "
+            r"'rewards'; allowed: .*feet_air_time",
+        ),
         ({"commands": {"lin_vel_x": [0.0, 1.0, 2.0]}}, ValueError, r"commands.lin_vel_x' needs 2 values"),
         ({"commands": 3}, TypeError, r"'commands' takes a dict"),
         ({"contact": {"history_length": 5}}, ValueError, r"history_length=5 must be in \[1, sim.decimation=4\]"),
         ({"sim": {"solver": "magic"}}, ValueError, r"sim.solver='magic'; allowed: newton, cg, pgs"),
         ({"events": {"added_mass_range": (2.0, 1.0)}}, ValueError, r"added_mass_range=\(2.0, 1.0\): low > high"),
         ({"terminations": {"base_contact_bodies": "base"}}, ValueError, r"matches no body; bodies: trunk, FL_hip"),
-        ({"sim": {"episode_length_s": 10.0}, "max_episode_steps": 1000}, ValueError,
-         r"episode_length_s=10.0 \(500 steps\) disagrees with max_episode_steps=1000"),
+        (
+            {"sim": {"episode_length_s": 10.0}, "max_episode_steps": 1000},
+            ValueError,
+            r"episode_length_s=10.0 \(500 steps\) disagrees with max_episode_steps=1000",
+        ),
     ],
 )
 def test_invalid_arguments_fail_with_clear_messages(kwargs, error, match):
@@ -256,8 +268,12 @@ def test_invalid_arguments_fail_with_clear_messages(kwargs, error, match):
 
 
 def test_overrides_reach_the_task():
-    env = Go1VelocityEnv(1, sim={"episode_length_s": 10.0}, rewards={"feet_air_time": 1, "undesired_contacts": -1.0},
-                         commands={"lin_vel_x": [0, 2]})
+    env = Go1VelocityEnv(
+        1,
+        sim={"episode_length_s": 10.0},
+        rewards={"feet_air_time": 1, "undesired_contacts": -1.0},
+        commands={"lin_vel_x": [0, 2]},
+    )
     assert env.max_episode_steps == 500
     weights = dict(env.reward_terms)
     assert weights["feet_air_time"] == 1.0 and weights["undesired_contacts"] == -1.0

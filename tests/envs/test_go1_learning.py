@@ -16,8 +16,16 @@ from conftest import FULL, run_trainer
 @pytest.mark.slow
 def test_go1_learns_to_track_a_standing_command(tmp_path):
     steps = 600_000 if FULL else 200_000
-    res = run_trainer(["ppo.num_workers=2", "ppo.envs_per_worker=64", f"experiment.max_env_steps={steps}",
-                       "+env.kwargs.commands.fixed_command=[0.0,0.0,0.0]", "logging.console=none"], tmp_path)
+    res = run_trainer(
+        [
+            "ppo.num_workers=2",
+            "ppo.envs_per_worker=64",
+            f"experiment.max_env_steps={steps}",
+            "+env.kwargs.commands.fixed_command=[0.0,0.0,0.0]",
+            "logging.console=none",
+        ],
+        tmp_path,
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     (metrics,) = list((tmp_path / "runs").rglob("metrics.jsonl"))
     lines = [json.loads(x) for x in metrics.read_text().splitlines()]

@@ -139,8 +139,14 @@ def _menagerie_like_xml(drop: tuple[str, ...] = ()) -> str:
     for act in list(actuators):
         actuators.remove(act)
         if not drop:
-            ET.SubElement(actuators, "position", name=act.get("name")[:-6], joint=act.get("joint"), kp="100",
-                          forcerange=act.get("forcerange"))
+            ET.SubElement(
+                actuators,
+                "position",
+                name=act.get("name")[:-6],
+                joint=act.get("joint"),
+                kp="100",
+                forcerange=act.get("forcerange"),
+            )
     keyframe = ET.SubElement(root, "keyframe")
     home = [0, 0, 0.27, 1, 0, 0, 0] + [0.0, 0.9, -1.8] * 4
     ET.SubElement(keyframe, "key", name="home", qpos=" ".join(map(str, home)))

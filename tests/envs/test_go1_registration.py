@@ -31,8 +31,11 @@ def test_ids_are_registered_with_a_vector_entry_point():
 
 
 def test_gym_vec_env_runs_the_task_with_kwargs_and_time_limit():
-    kwargs = {"init_at_random_ep_len": False, "noise": {"enable_corruption": False},
-              "commands": {"fixed_command": [0.4, 0.0, 0.0]}}
+    kwargs = {
+        "init_at_random_ep_len": False,
+        "noise": {"enable_corruption": False},
+        "commands": {"fixed_command": [0.4, 0.0, 0.0]},
+    }
     env = GymVecEnv(GO1_FLAT_ID, 4, kwargs=kwargs, max_episode_steps=6)
     assert (env.spec.obs_dim, env.spec.act_dim, env.spec.max_episode_steps) == (48, 12, 6)
     assert env.spec.action_low == []  # unbounded actions, as in Isaac Lab

@@ -56,8 +56,9 @@ def test_record_video_writes_an_mp4(tmp_path):
     import imageio_ffmpeg
 
     env = Go1VelocityPlayEnv(1, render_mode="rgb_array")
-    path = record_video(env, lambda obs: np.zeros((1, 12)), str(tmp_path / "go1.mp4"), num_steps=10, width=160,
-                        height=120)
+    path = record_video(
+        env, lambda obs: np.zeros((1, 12)), str(tmp_path / "go1.mp4"), num_steps=10, width=160, height=120
+    )
     reader = imageio_ffmpeg.read_frames(path)
     meta = next(reader)
     frames = [np.frombuffer(raw, np.uint8).reshape(120, 160, 3) for raw in reader]
@@ -78,11 +79,13 @@ def test_rendering_then_triton_does_not_crash():
         pytest.skip("triton is not installed (a CPU build of PyTorch)")
     if not _gl_available():
         pytest.skip("no OpenGL backend (EGL/OSMesa) on this machine")
-    code = ("from isaac_hydra_ext.envs.go1.render import create_gl_context\n"
-            "context, _ = create_gl_context(32, 32)\n"
-            "import torch\n"
-            "torch.optim.Adam([torch.zeros(1, requires_grad=True)])\n"  # the dynamo path that imports triton
-            "import triton\n"
-            "print('ok')\n")
+    code = (
+        "from isaac_hydra_ext.envs.go1.render import create_gl_context\n"
+        "context, _ = create_gl_context(32, 32)\n"
+        "import torch\n"
+        "torch.optim.Adam([torch.zeros(1, requires_grad=True)])\n"  # the dynamo path that imports triton
+        "import triton\n"
+        "print('ok')\n"
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0 and "ok" in res.stdout, (res.returncode, res.stderr[-2000:])

@@ -44,15 +44,17 @@ def test_observation_layout_on_a_known_state():
     c, s = math.cos(pitch), math.sin(pitch)
     w = np.array([0.1, 0.2, 0.3])
     w_cross_c = np.array([0.2 * -0.0005 - 0.3 * 0.002, 0.3 * 0.0223 - 0.1 * -0.0005, 0.1 * 0.002 - 0.2 * 0.0223])
-    expected = np.concatenate([
-        np.array([c, 0.0, s]) + w_cross_c,  # base_lin_vel
-        w,  # base_ang_vel
-        [s, 0.0, -c],  # projected gravity R^T (0, 0, -1)
-        [0.7, -0.2, 0.4],  # velocity command
-        joint_offsets,  # joint_pos - default
-        np.arange(12) * 0.5 - 3.0,  # joint_vel
-        np.arange(12) / 10.0,  # last action
-    ])
+    expected = np.concatenate(
+        [
+            np.array([c, 0.0, s]) + w_cross_c,  # base_lin_vel
+            w,  # base_ang_vel
+            [s, 0.0, -c],  # projected gravity R^T (0, 0, -1)
+            [0.7, -0.2, 0.4],  # velocity command
+            joint_offsets,  # joint_pos - default
+            np.arange(12) * 0.5 - 3.0,  # joint_vel
+            np.arange(12) / 10.0,  # last action
+        ]
+    )
     np.testing.assert_allclose(obs, expected, atol=1e-6)
     # and MuJoCo's own kinematics agree on the base terms
     v_b, w_b, g_b = mujoco_base_velocity(env, 0)
@@ -91,8 +93,9 @@ def _inputs(**overrides) -> RewardInputs:
         first_contact=np.array([[1.0, 0.0, 1.0, 0.0]]),
         last_air_time=np.array([[0.6, 0.9, 0.3, 0.1]]),
         undesired_contact=np.array([[0.5, 2.0, 1.0, 3.0]]),
-        soft_joint_limits=soft_limits(np.array([[-0.863, 0.863]] * 4 + [[-0.686, 4.501]] * 4 + [[-2.818, -0.888]] * 4),
-                                      0.9),
+        soft_joint_limits=soft_limits(
+            np.array([[-0.863, 0.863]] * 4 + [[-0.686, 4.501]] * 4 + [[-2.818, -0.888]] * 4), 0.9
+        ),
     )
     values.update(overrides)
     return RewardInputs(**values)

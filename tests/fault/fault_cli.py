@@ -13,8 +13,15 @@ import psutil
 from conftest import cli_env
 
 # A small, fast run: 2 workers x 4 envs x 16 steps = 128 samples per iteration.
-SMALL = ["ppo.num_workers=2", "ppo.envs_per_worker=4", "ppo.steps_per_env=16", "ppo.batch_size=64",
-         "ppo.actor_hidden_dims=[32,32]", "ppo.critic_hidden_dims=[32,32]", "logging.tensorboard=false"]
+SMALL = [
+    "ppo.num_workers=2",
+    "ppo.envs_per_worker=4",
+    "ppo.steps_per_env=16",
+    "ppo.batch_size=64",
+    "ppo.actor_hidden_dims=[32,32]",
+    "ppo.critic_hidden_dims=[32,32]",
+    "logging.tensorboard=false",
+]
 FAULTY = "env.id=fault_envs:FaultyPendulum-v0"
 SLOW = "env.id=fault_envs:SlowPendulum-v0"
 
@@ -22,8 +29,14 @@ SLOW = "env.id=fault_envs:SlowPendulum-v0"
 def trainer_cmd(tmp_path: Path, args: list[str]) -> list[str]:
     flags = [a for a in args if a.startswith("-")]
     rest = [a for a in args if not a.startswith("-")]
-    return [sys.executable, "-m", "isaac_hydra_ext.appo_runner", *flags, f"experiment.output_dir={tmp_path / 'runs'}",
-            *rest]
+    return [
+        sys.executable,
+        "-m",
+        "isaac_hydra_ext.appo_runner",
+        *flags,
+        f"experiment.output_dir={tmp_path / 'runs'}",
+        *rest,
+    ]
 
 
 def start(tmp_path: Path, args: list[str], prefix: list[str] | None = None, **popen) -> subprocess.Popen:
@@ -33,8 +46,14 @@ def start(tmp_path: Path, args: list[str], prefix: list[str] | None = None, **po
     (``start_new_session=True`` gives it a process group of its own).
     """
     with open(tmp_path / "stdout.txt", "w") as out, open(tmp_path / "stderr.txt", "w") as err:
-        return subprocess.Popen([*(prefix or []), *trainer_cmd(tmp_path, args)], cwd=tmp_path, env=cli_env(),
-                                stdout=out, stderr=err, **popen)
+        return subprocess.Popen(
+            [*(prefix or []), *trainer_cmd(tmp_path, args)],
+            cwd=tmp_path,
+            env=cli_env(),
+            stdout=out,
+            stderr=err,
+            **popen,
+        )
 
 
 def output(tmp_path: Path) -> tuple[str, str]:

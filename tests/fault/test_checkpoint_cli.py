@@ -28,10 +28,17 @@ def _real_checkpoint(path, overrides=(), **changes):
     model = ActorCritic(spec.obs_dim, spec.act_dim, spec.critic_obs_dim, cfg.ppo)
     alg = APPO(model, cfg.ppo, torch.device("cpu"))
     state = {
-        "model": model.state_dict(), **alg.state_dict(), "iteration": 3, "env_steps": 384, "policy_version": 4,
-        "wall_time_s": 1.0, "env_spec": dataclasses.asdict(spec),
-        "model_cfg": {k: getattr(cfg.ppo, k) for k in MODEL_SHAPE_KEYS}, "config_yaml": "",
-        "episode_returns": [], "episode_lengths": [],
+        "model": model.state_dict(),
+        **alg.state_dict(),
+        "iteration": 3,
+        "env_steps": 384,
+        "policy_version": 4,
+        "wall_time_s": 1.0,
+        "env_spec": dataclasses.asdict(spec),
+        "model_cfg": {k: getattr(cfg.ppo, k) for k in MODEL_SHAPE_KEYS},
+        "config_yaml": "",
+        "episode_returns": [],
+        "episode_lengths": [],
     }
     for key, change in changes.items():
         state[key] = change(state[key]) if callable(change) else change
@@ -82,30 +89,41 @@ def _make(kind, path, tmp_path):
 CASES = {
     "truncated": "is corrupt or truncated (",  # torch says RuntimeError or OSError, depending on where it is cut
     "random_bytes": "is corrupt or not a PyTorch checkpoint: the safe loader (torch.load weights_only=True) could "
-                    "not read it. Nothing was executed.",
+    "not read it. Nothing was executed.",
     "other_network_shape": "does not fit this run's network: ppo.actor_hidden_dims: checkpoint [16], this run [32, 32]",
     "runs_code_torch_save": "was refused: it is not a plain tensor/number file and would need to run code to load "
-                            "(torch.load weights_only=True). Nothing was executed. Detail: Trying to load unsupported "
-                            "GLOBAL posix.system",
+    "(torch.load weights_only=True). Nothing was executed. Detail: Trying to load unsupported "
+    "GLOBAL posix.system",
     "runs_code_raw_pickle": "would need to run code to load (torch.load weights_only=True). Nothing was executed. "
-                            "Detail: Trying to load unsupported GLOBAL posix.system",
+    "Detail: Trying to load unsupported GLOBAL posix.system",
     "missing": "does not exist",
     # Issue 17: files that pass the format checks but hold wrong shapes or types (before: a RuntimeError traceback
     # from load_state_dict, or a crash at the first optimizer step mid-run), and a checkpoint of another env with
     # the same shapes (before: resumed without a word).
     "crafted_tensor_shape": "does not fit this model: ",
     "crafted_optimizer_state": "has malformed contents: optimizer state exp_avg of parameter 0 has shape [5], the "
-                               "parameter",
+    "parameter",
     "crafted_value_type": "has malformed contents: ValueError: could not convert string to float: 'fast'",
     "other_env": "was trained on env.id='Pendulum-v1', this run is env.id='fault_envs:SlowPendulum-v0': resuming it "
-                 "on another env is refused",
+    "on another env is refused",
 }
 
 
 # CI: the kinds of bad file; IHE_FULL=1 adds a raw (non-zip) pickle and a missing file.
-KINDS = sorted(CASES) if FULL else ["crafted_optimizer_state", "crafted_tensor_shape", "crafted_value_type",
-                                    "other_env", "other_network_shape", "random_bytes", "runs_code_torch_save",
-                                    "truncated"]
+KINDS = (
+    sorted(CASES)
+    if FULL
+    else [
+        "crafted_optimizer_state",
+        "crafted_tensor_shape",
+        "crafted_value_type",
+        "other_env",
+        "other_network_shape",
+        "random_bytes",
+        "runs_code_torch_save",
+        "truncated",
+    ]
+)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -114,8 +132,11 @@ def test_resume_from_a_bad_checkpoint_fails_clearly_and_starts_nothing(tmp_path,
     _make(kind, path, tmp_path)
     before = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
     pid_log = tmp_path / "env_pids"
-    code, out, err = run(tmp_path, [*BASE, "experiment.max_env_steps=256", f"+env.kwargs.pid_log={pid_log}",
-                                    f"checkpoint.resume={path}"], timeout=120)
+    code, out, err = run(
+        tmp_path,
+        [*BASE, "experiment.max_env_steps=256", f"+env.kwargs.pid_log={pid_log}", f"checkpoint.resume={path}"],
+        timeout=120,
+    )
     assert code == 1, err[-3000:]
     errors = [ln for ln in err.splitlines() if ln.startswith("Error: ")]
     assert len(errors) == 1, err
@@ -148,8 +169,11 @@ def test_resume_from_the_same_kind_of_file_intact_works(tmp_path):
 def test_another_env_resumes_when_allowed_explicitly(tmp_path):
     path = tmp_path / "model_3.pt"
     _real_checkpoint(path, env_id="Pendulum-v1")
-    code, out, err = run(tmp_path, [*BASE, "experiment.max_env_steps=512", f"checkpoint.resume={path}",
-                                    "checkpoint.allow_env_change=true"], timeout=180)
+    code, out, err = run(
+        tmp_path,
+        [*BASE, "experiment.max_env_steps=512", f"checkpoint.resume={path}", "checkpoint.allow_env_change=true"],
+        timeout=180,
+    )
     assert code == 0, err[-3000:]
     assert "resuming a checkpoint of env.id='Pendulum-v1' on env.id='fault_envs:SlowPendulum-v0'" in out + err
     s = read_summary(run_dirs(tmp_path)[0])
@@ -161,8 +185,7 @@ def test_a_run_directory_resumes_from_its_newest_checkpoint_and_an_empty_one_is_
     run_dir = tmp_path / "some_run"
     run_dir.mkdir()
     _real_checkpoint(run_dir / "model_3.pt")
-    code, out, err = run(tmp_path, [*BASE, "experiment.max_env_steps=512", f"checkpoint.resume={run_dir}"],
-                         timeout=180)
+    code, out, err = run(tmp_path, [*BASE, "experiment.max_env_steps=512", f"checkpoint.resume={run_dir}"], timeout=180)
     assert code == 0, err[-3000:]
     assert read_summary(run_dirs(tmp_path)[0])["resumed_from"] == str(run_dir / "model_3.pt")
     empty = tmp_path / "empty_run"

@@ -10,26 +10,43 @@ from fault_cli import pids_in, run
 from hydra.errors import ConfigCompositionException
 from isaac_hydra_ext.config.schema import CheckpointConfig, EnvConfig, ExperimentConfig, LoggingConfig, PPOConfig
 
-GROUPS = {"ppo": PPOConfig, "env": EnvConfig, "logging": LoggingConfig, "checkpoint": CheckpointConfig,
-          "experiment": ExperimentConfig}
+GROUPS = {
+    "ppo": PPOConfig,
+    "env": EnvConfig,
+    "logging": LoggingConfig,
+    "checkpoint": CheckpointConfig,
+    "experiment": ExperimentConfig,
+}
 
 # Wrong-type values per declared type, as a user would type them on the command line, with the part of the
 # message that must name the value.
 WRONG = {
-    "int": [("abc", "Value 'abc' of type 'str' could not be converted to Integer"),
-            ("1.5", "Value '1.5' of type 'float' could not be converted to Integer"),
-            ("[1]", "Value '[1]' of type 'list' could not be converted to Integer")],
-    "float": [("fast", "Value 'fast' of type 'str' could not be converted to Float"),
-              ("[1]", "Value '[1]' of type 'list' could not be converted to Float")],
-    "bool": [("maybe", "Value 'maybe' is not a valid bool (type str)"),
-             ("[1]", "Value '[1]' is not a valid bool (type list)")],
-    "str": [("[1,2]", "Cannot convert 'list' to string: '[1, 2]'"),
-            ("{a:1}", "Cannot convert 'dict' to string: '{'a': 1}'")],
-    "list[int]": [("abc", "Invalid value assigned: str is not a ListConfig, list or tuple."),
-                  ("[64,x]", "Value 'x' of type 'str' could not be converted to Integer"),
-                  ("[64,1.5]", "Value '1.5' of type 'float' could not be converted to Integer")],
-    "dict[str, Any]": [("3", "Cannot assign int to Dict[str, Any]"),
-                       ("[1]", "Cannot merge DictConfig with ListConfig")],
+    "int": [
+        ("abc", "Value 'abc' of type 'str' could not be converted to Integer"),
+        ("1.5", "Value '1.5' of type 'float' could not be converted to Integer"),
+        ("[1]", "Value '[1]' of type 'list' could not be converted to Integer"),
+    ],
+    "float": [
+        ("fast", "Value 'fast' of type 'str' could not be converted to Float"),
+        ("[1]", "Value '[1]' of type 'list' could not be converted to Float"),
+    ],
+    "bool": [
+        ("maybe", "Value 'maybe' is not a valid bool (type str)"),
+        ("[1]", "Value '[1]' is not a valid bool (type list)"),
+    ],
+    "str": [
+        ("[1,2]", "Cannot convert 'list' to string: '[1, 2]'"),
+        ("{a:1}", "Cannot convert 'dict' to string: '{'a': 1}'"),
+    ],
+    "list[int]": [
+        ("abc", "Invalid value assigned: str is not a ListConfig, list or tuple."),
+        ("[64,x]", "Value 'x' of type 'str' could not be converted to Integer"),
+        ("[64,1.5]", "Value '1.5' of type 'float' could not be converted to Integer"),
+    ],
+    "dict[str, Any]": [
+        ("3", "Cannot assign int to Dict[str, Any]"),
+        ("[1]", "Cannot merge DictConfig with ListConfig"),
+    ],
 }
 
 
@@ -90,8 +107,11 @@ def test_cli_wrong_type_exits_2_with_one_message_and_starts_nothing(tmp_path, ov
     # A wrong type is a configuration error like an out-of-range value: exit 2 and one line (issue 17: Hydra alone
     # exits 1 with a multi-line message and a hint to set HYDRA_FULL_ERROR for the traceback).
     pid_log = tmp_path / "env_pids"
-    code, out, err = run(tmp_path, ["env=gym", "env.id=fault_envs:SlowPendulum-v0", f"+env.kwargs.pid_log={pid_log}",
-                                    override], timeout=120)
+    code, out, err = run(
+        tmp_path,
+        ["env=gym", "env.id=fault_envs:SlowPendulum-v0", f"+env.kwargs.pid_log={pid_log}", override],
+        timeout=120,
+    )
     assert code == 2, err
     assert err.count("Error merging override") == 1 and f"  - Error merging override {override}: {message}" in err
     assert len([ln for ln in err.splitlines() if ln.startswith("Error")]) == 1 and "HYDRA_FULL_ERROR" not in err

@@ -13,30 +13,56 @@ from fault_cli import FAULTY, SMALL, read_summary, run, run_dirs
 # fires at the (after+1)-th call in the process that claims it first; with 4 envs per worker, the 41st env.step call
 # is env 0 at env step 10 of that worker. The restart run's budget lets the replacement deliver after the fault.
 FAULTS = {
-    "raise_step": (40, r"env\.step raised at env step 10 \(in one of its envs 0\.\.3, or in an automatic reset\): "
-                       r"RuntimeError\('injected step failure'\)", [], 256),
-    "raise_reset": (0, r"env\.reset raised at env step 0 \(first reset\): RuntimeError\('injected reset failure'\)",
-                    [], 256),
-    "nan_obs": (40, r"env 0 of 4 returned a non-finite observation at env step 10 \(values \[nan, nan, nan\]", [],
-                256),
+    "raise_step": (
+        40,
+        r"env\.step raised at env step 10 \(in one of its envs 0\.\.3, or in an automatic reset\): "
+        r"RuntimeError\('injected step failure'\)",
+        [],
+        256,
+    ),
+    "raise_reset": (
+        0,
+        r"env\.reset raised at env step 0 \(first reset\): RuntimeError\('injected reset failure'\)",
+        [],
+        256,
+    ),
+    "nan_obs": (40, r"env 0 of 4 returned a non-finite observation at env step 10 \(values \[nan, nan, nan\]", [], 256),
     "inf_reward": (40, r"env 0 of 4 returned a non-finite reward at env step 10 \(values \[inf\]", [], 256),
     # Issue 17: NaN only in the last observation of an episode cut by the time limit (10 steps here), which only
     # the final-observation array carries, and NaN in the privileged critic observation: both went unchecked in
     # the worker (the learner quietly dropped the samples; on_env_error=raise never fired).
-    "nan_final_obs": (0, r"env 0 of 4 returned a non-finite final observation \(of an episode that ended\) at env "
-                         r"step 9 \(values \[nan, nan, nan\]",
-                      ["env.max_episode_steps=10", "+env.kwargs.episode_steps=10"], 512),
-    "nan_critic": (40, r"env 0 of 4 returned a non-finite critic observation at env step 10 \(values \[nan, nan, "
-                       r"nan, nan\]", ["+env.kwargs.critic=true"], 256),
+    "nan_final_obs": (
+        0,
+        r"env 0 of 4 returned a non-finite final observation \(of an episode that ended\) at env "
+        r"step 9 \(values \[nan, nan, nan\]",
+        ["env.max_episode_steps=10", "+env.kwargs.episode_steps=10"],
+        512,
+    ),
+    "nan_critic": (
+        40,
+        r"env 0 of 4 returned a non-finite critic observation at env step 10 \(values \[nan, nan, "
+        r"nan, nan\]",
+        ["+env.kwargs.critic=true"],
+        256,
+    ),
 }
 WORKER = r"worker (?P<w>[01]) \(pid (?P<pid>\d+), env\.id='fault_envs:FaultyPendulum-v0'\): "
 
 
 def _args(tmp_path, fault, policy, steps):
     after, _, extra, _ = FAULTS.get(fault, (0, "", [], 0))
-    return ["env=gym", FAULTY, *SMALL, f"+env.kwargs.fault={fault}", f"+env.kwargs.after={after}",
-            f"+env.kwargs.only_pid_file={tmp_path / 'claimed'}", f"ppo.on_env_error={policy}",
-            f"experiment.max_env_steps={steps}", "checkpoint.every_iterations=0", *extra]
+    return [
+        "env=gym",
+        FAULTY,
+        *SMALL,
+        f"+env.kwargs.fault={fault}",
+        f"+env.kwargs.after={after}",
+        f"+env.kwargs.only_pid_file={tmp_path / 'claimed'}",
+        f"ppo.on_env_error={policy}",
+        f"experiment.max_env_steps={steps}",
+        "checkpoint.every_iterations=0",
+        *extra,
+    ]
 
 
 def _claimer(tmp_path) -> int:
@@ -88,13 +114,16 @@ def test_env_fault_with_restart_policy_replaces_the_worker_and_finishes(tmp_path
 def test_reset_failure_inside_an_automatic_reset_names_the_step(tmp_path):
     # Pendulum episodes last 200 steps: the first reset (4 envs) is fine, the automatic reset at the end of the
     # first episode (env step 199) raises inside env.step.
-    args = [a if not a.startswith("+env.kwargs.after=") else "+env.kwargs.after=4"
-            for a in _args(tmp_path, "raise_reset", "raise", 100_000)]
+    args = [
+        a if not a.startswith("+env.kwargs.after=") else "+env.kwargs.after=4"
+        for a in _args(tmp_path, "raise_reset", "raise", 100_000)
+    ]
     code, out, err = run(tmp_path, args)
     assert code == 1, err[-3000:]
     s = read_summary(run_dirs(tmp_path)[0])
-    assert re.search(WORKER + r"env\.step raised at env step 199 .*RuntimeError\('injected reset failure'\)",
-                     s["error"]), s["error"][:2000]
+    assert re.search(
+        WORKER + r"env\.step raised at env step 199 .*RuntimeError\('injected reset failure'\)", s["error"]
+    ), s["error"][:2000]
 
 
 # Issue 17: a worker whose env crashes natively (SIGSEGV inside the env's C code) or whose env constructor raises
@@ -102,8 +131,11 @@ def test_reset_failure_inside_an_automatic_reset_names_the_step(tmp_path):
 # on_env_error=raise. Now a death by a signal the learner did not send, or before the worker's env was built, is
 # the env's failure: raise stops the run at once.
 CRASHES = {
-    "segfault": (40, r"worker (?P<w>[01]) \(pid (?P<pid>\d+), env\.id='fault_envs:FaultyPendulum-v0'\) was killed "
-                     r"by signal 11 \(SIGSEGV\) without reporting an error"),
+    "segfault": (
+        40,
+        r"worker (?P<w>[01]) \(pid (?P<pid>\d+), env\.id='fault_envs:FaultyPendulum-v0'\) was killed "
+        r"by signal 11 \(SIGSEGV\) without reporting an error",
+    ),
     "raise_init": (0, WORKER + r"building its 4 envs raised: RuntimeError\('injected constructor failure'\)"),
 }
 
@@ -111,8 +143,10 @@ CRASHES = {
 @pytest.mark.parametrize("fault", sorted(CRASHES))
 def test_native_crash_or_constructor_failure_with_raise_policy_stops_the_run_at_once(tmp_path, fault):
     after, expected = CRASHES[fault]
-    args = [a if not a.startswith("+env.kwargs.after=") else f"+env.kwargs.after={after}"
-            for a in _args(tmp_path, fault, "raise", 100_000)]
+    args = [
+        a if not a.startswith("+env.kwargs.after=") else f"+env.kwargs.after={after}"
+        for a in _args(tmp_path, fault, "raise", 100_000)
+    ]
     code, out, err = run(tmp_path, args)
     assert code == 1, err[-3000:]
     (run_dir,) = run_dirs(tmp_path)

@@ -28,6 +28,7 @@ def test_learner_sigkill_takes_workers_down_and_resume_latest_continues(tmp_path
     args = ["env=gym_pendulum", *SMALL, "checkpoint.every_iterations=4", "checkpoint.keep_last=0"]
     proc = start(tmp_path, [*args, "experiment.max_env_steps=100000000"])
     try:
+
         def two_checkpoints():
             dirs = run_dirs(tmp_path)
             return dirs[0] if dirs and len(list_checkpoints(str(dirs[0]))) >= 2 else None

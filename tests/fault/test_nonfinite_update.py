@@ -12,11 +12,22 @@ from isaac_hydra_ext.utils.checkpoint import list_checkpoints
 def test_overflowing_returns_skip_updates_keep_last_good_weights_and_stop_the_run(tmp_path):
     # 4 epochs x 2 minibatches = 8 steps per iteration; the limit of 20 in a row lets two whole iterations be
     # skipped (and logged) before the third stops the run.
-    code, out, err = run(tmp_path, [
-        "env=gym", FAULTY, *SMALL, "+env.kwargs.fault=huge_reward", "+env.kwargs.after=300", "ppo.update_epochs=4",
-        "ppo.max_nonfinite_updates=20", "experiment.max_env_steps=100000", "checkpoint.every_iterations=1",
-        "checkpoint.keep_last=0", "ppo.on_env_error=raise",
-    ])
+    code, out, err = run(
+        tmp_path,
+        [
+            "env=gym",
+            FAULTY,
+            *SMALL,
+            "+env.kwargs.fault=huge_reward",
+            "+env.kwargs.after=300",
+            "ppo.update_epochs=4",
+            "ppo.max_nonfinite_updates=20",
+            "experiment.max_env_steps=100000",
+            "checkpoint.every_iterations=1",
+            "checkpoint.keep_last=0",
+            "ppo.on_env_error=raise",
+        ],
+    )
     assert code == 1, err[-3000:]
     (run_dir,) = run_dirs(tmp_path)
     s = read_summary(run_dir)

@@ -62,8 +62,13 @@ def test_signal_at_start_up_exits_0_with_checkpoint_and_nothing_left(tmp_path, s
     try:
         if phase == "before_workers":
             # Hydra has made the run directory: the config is being validated, the env probed, the runner built.
-            wait_for(lambda: run_dirs(tmp_path) or list((tmp_path / "runs").rglob(".hydra")), proc, tmp_path, 60,
-                     "the run directory")
+            wait_for(
+                lambda: run_dirs(tmp_path) or list((tmp_path / "runs").rglob(".hydra")),
+                proc,
+                tmp_path,
+                60,
+                "the run directory",
+            )
         else:
             # The learner is spawning its workers (they are importing torch), no iteration has run yet.
             def spawning():
@@ -94,8 +99,13 @@ def test_signal_during_an_update_finishes_it_then_exits_0_with_checkpoint(tmp_pa
     proc = start(tmp_path, [*ARGS, "ppo.update_epochs=100", "ppo.batch_size=16"])
     seen: dict[int, psutil.Process] = {}
     try:
-        run_dir = wait_for(lambda: next((d for d in run_dirs(tmp_path) if try_summary(d).get("iterations", 0) >= 1),
-                                        None), proc, tmp_path, 120, "the first iteration")
+        run_dir = wait_for(
+            lambda: next((d for d in run_dirs(tmp_path) if try_summary(d).get("iterations", 0) >= 1), None),
+            proc,
+            tmp_path,
+            120,
+            "the first iteration",
+        )
         _watch_children(proc, seen)
         s0 = try_summary(run_dir)
         learn_s = s0["last"]["perf/learn_s"]

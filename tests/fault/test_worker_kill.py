@@ -6,11 +6,10 @@ import signal
 import time
 
 import torch
-from conftest import compose
+from conftest import compose, pool_sections, sampler_for
 from fault_cli import SLOW, SMALL, read_summary, run_dirs, start, wait_training
-from isaac_hydra_ext.models.actor_critic import ActorCritic
 from isaac_hydra_ext.envs.factory import probe_env_spec
-from conftest import pool_sections, sampler_for
+from isaac_hydra_ext.models.actor_critic import ActorCritic
 from isaac_hydra_ext.sampling.worker_pool import WorkerPool
 from isaac_hydra_ext.storage.rollout_buffer import BatchGatherer, RolloutBuffer
 from isaac_hydra_ext.storage.weights import SharedWeights, WeightPublisher
@@ -19,8 +18,17 @@ from isaac_hydra_ext.storage.weights import SharedWeights, WeightPublisher
 def test_half_written_slot_is_never_delivered_and_the_replacement_rewrites_it():
     # Pool level, real worker processes: we watch the victim's slot fill in shared memory and kill the worker when
     # the slot is provably half written, then check that nothing but complete rollouts is ever delivered.
-    cfg = compose(["env=gym", SLOW, "+env.kwargs.delay_s=0.02", "ppo.num_workers=2", "ppo.envs_per_worker=3",
-                   "ppo.steps_per_env=8", "ppo.batch_size=16"])
+    cfg = compose(
+        [
+            "env=gym",
+            SLOW,
+            "+env.kwargs.delay_s=0.02",
+            "ppo.num_workers=2",
+            "ppo.envs_per_worker=3",
+            "ppo.steps_per_env=8",
+            "ppo.batch_size=16",
+        ]
+    )
     spec = probe_env_spec(cfg.env)
     model = ActorCritic(spec.obs_dim, spec.act_dim, 0, cfg.ppo)
     W, K, T = cfg.ppo.num_workers, cfg.ppo.slots_per_worker, cfg.ppo.steps_per_env
@@ -82,7 +90,8 @@ def test_cli_worker_killed_mid_rollout_run_finishes_and_every_rollout_adds_up(tm
     assert s["status"] == "finished" and s["env_steps"] >= 2048
     assert s["worker_restarts"] == 1 and victim_pid not in s["worker_pids"]  # replaced, and counted
     assert f"restarting worker 0 (restart 1/10): worker 0 (pid {victim_pid}) was killed by signal 9 (SIGKILL)" in (
-        out + err)  # and logged
+        out + err
+    )  # and logged
     acc = s["accounting"]
     # never trained on: no NaN (poisoned or unwritten) sample reached the learner, and the victim's trained
     # rollouts are exactly its complete ones, indices 0..n-1, no duplicate, none skipped

@@ -91,8 +91,9 @@ def run_ci_job(script: str, timeout: float = 1800) -> str:
     if os.environ.get("IHE_SKIP_PY312", "") == "1":
         pytest.skip(f"SKIP: .ci/{script}: IHE_SKIP_PY312=1")
     repo = Path(__file__).resolve().parents[2]
-    res = subprocess.run(["bash", str(repo / ".ci" / script)], cwd=repo, capture_output=True, text=True,
-                         timeout=timeout)
+    res = subprocess.run(
+        ["bash", str(repo / ".ci" / script)], cwd=repo, capture_output=True, text=True, timeout=timeout
+    )
     out = res.stdout + res.stderr
     if res.returncode == 0 and "SKIP:" in out:
         pytest.skip(next(ln for ln in out.splitlines() if "SKIP:" in ln))

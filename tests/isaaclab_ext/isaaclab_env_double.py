@@ -47,8 +47,11 @@ class IsaacLabEnvDouble:
         return self._obs(), {}
 
     def step(self, action):
-        a = action[:, : self.obs_dim] if self.act_dim >= self.obs_dim else torch.nn.functional.pad(
-            action, (0, self.obs_dim - self.act_dim))
+        a = (
+            action[:, : self.obs_dim]
+            if self.act_dim >= self.obs_dim
+            else torch.nn.functional.pad(action, (0, self.obs_dim - self.act_dim))
+        )
         reward = -((self.state + a) ** 2).mean(-1)
         self.state = 0.9 * self.state + 0.1 * torch.randn_like(self.state)
         self.episode_length_buf += 1

@@ -50,8 +50,21 @@ def test_train_then_play_writes_isaac_lab_layout_and_exports(tmp_path, monkeypat
     from isaac_hydra_ext.isaaclab.entrypoints import main_play, main_train
 
     monkeypatch.chdir(tmp_path)
-    code = main_train(["--task", ROUGH, "--num_envs", "16", "--max_iterations", "3", "--device", "cpu",
-                       "agent.batch_size=96", "agent.learning_rate=0.0003", "agent.save_interval=1"])
+    code = main_train(
+        [
+            "--task",
+            ROUGH,
+            "--num_envs",
+            "16",
+            "--max_iterations",
+            "3",
+            "--device",
+            "cpu",
+            "agent.batch_size=96",
+            "agent.learning_rate=0.0003",
+            "agent.save_interval=1",
+        ]
+    )
     assert code == 0
     (run,) = [p for p in (tmp_path / "logs" / "appo" / "sber_go1_rough").iterdir()]
     assert (run / "params" / "env.yaml").is_file() and (run / "params" / "agent.yaml").is_file()
@@ -76,12 +89,16 @@ def test_train_then_play_writes_isaac_lab_layout_and_exports(tmp_path, monkeypat
     assert (exported / "policy.onnx").stat().st_size > 0
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--num_envs", "0"], "--num_envs=0 is invalid: must be an integer >= 1"),
-    (["--num_steps", "-5"], "--num_steps=-5 is invalid: must be an integer >= 0"),
-])
-def test_bad_play_values_are_one_line_before_the_simulator_starts(tmp_path, monkeypatch, capsys, no_simulator, args,
-                                                                  message):
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--num_envs", "0"], "--num_envs=0 is invalid: must be an integer >= 1"),
+        (["--num_steps", "-5"], "--num_steps=-5 is invalid: must be an integer >= 0"),
+    ],
+)
+def test_bad_play_values_are_one_line_before_the_simulator_starts(
+    tmp_path, monkeypatch, capsys, no_simulator, args, message
+):
     from isaac_hydra_ext.isaaclab.entrypoints import main_play
 
     monkeypatch.chdir(tmp_path)
@@ -115,4 +132,3 @@ def test_resume_latest_continues(tmp_path, monkeypatch, no_simulator):
     runs = sorted((tmp_path / "logs" / "appo" / "sber_go1_rough").iterdir())
     s = json.loads((runs[-1] / "summary.json").read_text())
     assert s["iterations"] == 4 and s["resumed_from"].endswith("model_2.pt")
-

@@ -49,8 +49,10 @@ def newton_unavailable() -> str | None:
     return None
 
 
-pytestmark = [pytest.mark.newton, pytest.mark.skipif(newton_unavailable() is not None,
-                                                     reason=newton_unavailable() or "")]
+pytestmark = [
+    pytest.mark.newton,
+    pytest.mark.skipif(newton_unavailable() is not None, reason=newton_unavailable() or ""),
+]
 
 
 @functools.cache
@@ -65,8 +67,7 @@ def offline_prefix() -> tuple[str, ...]:
 def run_offline(args: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
     """Run ``args`` (a Python command line) without network where possible; fail the test on a non-zero exit."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONWARNINGS": "ignore"}
-    proc = subprocess.run([*offline_prefix(), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run([*offline_prefix(), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"{' '.join(args[:4])} ... exited {proc.returncode}:\n{out[-8000:]}"
     return proc
@@ -222,12 +223,17 @@ def test_env_steps_on_cpu_with_isaac_lab_go1_sizes_and_extras(tmp_path):
     assert out["terminated_dtype"] == "torch.bool"
     assert out["max_episode_length"] == 15
     assert out["truncated_seen"], "no time-out within 20 steps of 15-step episodes"
-    assert {"Episode_Reward/track_lin_vel_xy_exp", "Episode_Reward/feet_air_time",
-            "Episode_Termination/time_out", "Episode_Termination/base_contact"} <= set(out["log_keys"])
+    assert {
+        "Episode_Reward/track_lin_vel_xy_exp",
+        "Episode_Reward/feet_air_time",
+        "Episode_Termination/time_out",
+        "Episode_Termination/base_contact",
+    } <= set(out["log_keys"])
     assert out["finite"] and out["rewards_finite"]
     assert 0.1 < out["base_height"] < 0.5  # standing or walking, not fallen through the ground or flying
-    assert out["joints"] == [f"{leg}_{kind}_joint" for leg in ("FL", "FR", "RL", "RR")
-                             for kind in ("hip", "thigh", "calf")]
+    assert out["joints"] == [
+        f"{leg}_{kind}_joint" for leg in ("FL", "FR", "RL", "RR") for kind in ("hip", "thigh", "calf")
+    ]
     assert {"trunk", "FL_foot", "FR_foot", "RL_foot", "RR_foot", "FL_thigh"} <= set(out["bodies"])
     assert set(out["contact_sensors"]) == set(out["bodies"])
     # through our adapter
@@ -265,19 +271,47 @@ def test_rough_terrain_env_builds_and_scans_heights_on_cpu(tmp_path):
 # ---- the APPO scripts, as documented ----------------------------------------------------------------------------
 def test_appo_train_and_play_scripts_run_kitless_on_cpu_offline(tmp_path):
     scripts = REPO / "scripts" / "reinforcement_learning" / "appo"
-    proc = run_offline([sys.executable, str(scripts / "train.py"), "--task", TASK, "--device", "cpu",
-                        "--num_envs", "16", "--max_iterations", "2"], cwd=tmp_path)
+    proc = run_offline(
+        [
+            sys.executable,
+            str(scripts / "train.py"),
+            "--task",
+            TASK,
+            "--device",
+            "cpu",
+            "--num_envs",
+            "16",
+            "--max_iterations",
+            "2",
+        ],
+        cwd=tmp_path,
+    )
     assert "run finished: 2 iterations" in proc.stdout, proc.stdout[-3000:]
     (run,) = list((tmp_path / "logs" / "appo" / "sber_go1_newton_flat").iterdir())
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "finished" and summary["iterations"] == 2
     assert summary["env_steps"] == 2 * 16 * 24
     assert (run / "model_2.pt").is_file() and (run / "params" / "env.yaml").is_file()
-    assert "Go1MjcfFileCfg" in (run / "params" / "env.yaml").read_text() or "go1.xml" in (
-        run / "params" / "env.yaml").read_text()
+    assert (
+        "Go1MjcfFileCfg" in (run / "params" / "env.yaml").read_text()
+        or "go1.xml" in (run / "params" / "env.yaml").read_text()
+    )
 
-    proc = run_offline([sys.executable, str(scripts / "play.py"), "--task", PLAY_TASK, "--device", "cpu",
-                        "--num_envs", "4", "--num_steps", "10"], cwd=tmp_path)
+    proc = run_offline(
+        [
+            sys.executable,
+            str(scripts / "play.py"),
+            "--task",
+            PLAY_TASK,
+            "--device",
+            "cpu",
+            "--num_envs",
+            "4",
+            "--num_steps",
+            "10",
+        ],
+        cwd=tmp_path,
+    )
     assert "played 10 steps" in proc.stdout, proc.stdout[-3000:]
     import torch
 

@@ -11,8 +11,17 @@ from memory_envs import TargetReachEnv
 
 
 def config(tmp_path, **ppo) -> TrainConfig:
-    base = dict(mode="serial", num_workers=2, envs_per_worker=8, steps_per_env=20, batch_size=64,
-                actor_hidden_dims=[32], critic_hidden_dims=[32], learning_rate=3e-3, gamma=0.9)
+    base = dict(
+        mode="serial",
+        num_workers=2,
+        envs_per_worker=8,
+        steps_per_env=20,
+        batch_size=64,
+        actor_hidden_dims=[32],
+        critic_hidden_dims=[32],
+        learning_rate=3e-3,
+        gamma=0.9,
+    )
     base.update(ppo)
     return TrainConfig(
         env=EnvConfig(id="memory:TargetReach", clip_actions=False),

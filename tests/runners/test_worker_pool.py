@@ -15,13 +15,22 @@ from isaac_hydra_ext.storage.weights import SharedWeights, WeightPublisher
 
 
 def make_pool(overrides):
-    cfg = compose(["env=gym_pendulum", "ppo.num_workers=2", "ppo.envs_per_worker=3", "ppo.steps_per_env=8",
-                   "ppo.batch_size=16", *overrides])
+    cfg = compose(
+        [
+            "env=gym_pendulum",
+            "ppo.num_workers=2",
+            "ppo.envs_per_worker=3",
+            "ppo.steps_per_env=8",
+            "ppo.batch_size=16",
+            *overrides,
+        ]
+    )
     spec = probe_env_spec(cfg.env)
     model = ActorCritic(spec.obs_dim, spec.act_dim, 0, cfg.ppo)
     W, K = cfg.ppo.num_workers, cfg.ppo.slots_per_worker
-    buf = RolloutBuffer.allocate(W * K, cfg.ppo.steps_per_env, cfg.ppo.envs_per_worker, spec.obs_dim, spec.act_dim,
-                                 shared=True)
+    buf = RolloutBuffer.allocate(
+        W * K, cfg.ppo.steps_per_env, cfg.ppo.envs_per_worker, spec.obs_dim, spec.act_dim, shared=True
+    )
     weights = SharedWeights.for_module(model.policy)
     pub = WeightPublisher(model.policy, weights)
     pub.publish()
@@ -115,8 +124,14 @@ def test_killed_worker_is_replaced_and_its_partial_slot_never_delivered(pool_fac
 
 
 def test_env_error_with_raise_policy_stops_with_worker_and_step_named(pool_factory):
-    cfg, pool, buf, pub = pool_factory(["env.id=fault_envs:FaultyPendulum-v0", "+env.kwargs.fault=nan_obs",
-                                        "+env.kwargs.after=20", "ppo.on_env_error=raise"])
+    cfg, pool, buf, pub = pool_factory(
+        [
+            "env.id=fault_envs:FaultyPendulum-v0",
+            "+env.kwargs.fault=nan_obs",
+            "+env.kwargs.after=20",
+            "ppo.on_env_error=raise",
+        ]
+    )
     coll = sampler_for(pool, buf)
     coll.start()
     with pytest.raises(WorkerFailure) as err:
@@ -128,8 +143,14 @@ def test_env_error_with_raise_policy_stops_with_worker_and_step_named(pool_facto
 
 
 def test_restart_limit_stops_the_run_with_the_last_error(pool_factory):
-    cfg, pool, buf, pub = pool_factory(["env.id=fault_envs:FaultyPendulum-v0", "+env.kwargs.fault=raise_step",
-                                        "+env.kwargs.after=5", "ppo.max_worker_restarts=2"])
+    cfg, pool, buf, pub = pool_factory(
+        [
+            "env.id=fault_envs:FaultyPendulum-v0",
+            "+env.kwargs.fault=raise_step",
+            "+env.kwargs.after=5",
+            "ppo.max_worker_restarts=2",
+        ]
+    )
     coll = sampler_for(pool, buf)
     coll.start()
     with pytest.raises(WorkerFailure, match="max_worker_restarts=2.*injected step failure"):
@@ -144,9 +165,15 @@ def test_hung_worker_is_detected_by_heartbeat_and_replaced(pool_factory, tmp_pat
     # machine were taken for hung): a starting worker gets at least STARTUP_TIMEOUT_S before its first heartbeat,
     # and a running one 10 s, which a healthy worker (a heartbeat per env step, and every 0.2 s while it waits for
     # a slot) never misses. What is asserted is unchanged: exactly the hung worker is detected and replaced.
-    cfg, pool, buf, pub = pool_factory(["env.id=fault_envs:FaultyPendulum-v0", "+env.kwargs.fault=hang",
-                                        "+env.kwargs.after=30", f"+env.kwargs.only_pid_file={tmp_path / 'armed'}",
-                                        "ppo.heartbeat_timeout_s=10"])
+    cfg, pool, buf, pub = pool_factory(
+        [
+            "env.id=fault_envs:FaultyPendulum-v0",
+            "+env.kwargs.fault=hang",
+            "+env.kwargs.after=30",
+            f"+env.kwargs.only_pid_file={tmp_path / 'armed'}",
+            "ppo.heartbeat_timeout_s=10",
+        ]
+    )
     coll = sampler_for(pool, buf)
     coll.start()
     deadline = time.monotonic() + 240

@@ -73,11 +73,20 @@ def test_batch_gatherer_handles_every_field_and_reuses_its_memory():
     gatherer = BatchGatherer(buf, num_slots=2, device="cpu")
     for slots in ([3, 1], [0, 2]):
         got = gatherer.gather(slots)
-        for name in ("obs", "critic_obs", "actions", "log_probs", "rewards", "terminated", "truncated",
-                     "final_obs", "final_critic_obs"):
+        for name in (
+            "obs",
+            "critic_obs",
+            "actions",
+            "log_probs",
+            "rewards",
+            "terminated",
+            "truncated",
+            "final_obs",
+            "final_critic_obs",
+        ):
             src = getattr(buf, name)
             for k, slot in enumerate(slots):  # slot k's envs are columns [k*B, (k+1)*B)
-                assert torch.equal(getattr(got, name)[:, 2 * k: 2 * k + 2], src[slot]), name
+                assert torch.equal(getattr(got, name)[:, 2 * k : 2 * k + 2], src[slot]), name
         for k, slot in enumerate(slots):  # every env of a slot carries its step's version
             assert torch.equal(got.versions[:, 2 * k], buf.versions[slot])
             assert torch.equal(got.versions[:, 2 * k + 1], buf.versions[slot])

@@ -28,9 +28,11 @@ def _result(t_goal, steps, sps, commit="abc1234"):
 
 
 def test_repeats_table_gives_each_ratio_and_the_medians():
-    pairs = [("a", _result(100.0, 10_000_000, 80_000), _result(120.0, 9_000_000, 50_000)),
-             ("a", _result(100.0, 10_000_000, 80_000), _result(150.0, 9_000_000, 50_000)),
-             ("b", _result(100.0, 9_000_000, 80_000), _result(200.0, 9_000_000, 50_000))]
+    pairs = [
+        ("a", _result(100.0, 10_000_000, 80_000), _result(120.0, 9_000_000, 50_000)),
+        ("a", _result(100.0, 10_000_000, 80_000), _result(150.0, 9_000_000, 50_000)),
+        ("b", _result(100.0, 9_000_000, 80_000), _result(200.0, 9_000_000, 50_000)),
+    ]
     text = report.repeats_entry(pairs)
     assert "| 1 | a | abc1234 | 100.0 | 10,000,000 | 80,000 | 120.0 | 9,000,000 | 50,000 | 1.20 |" in text
     assert "over the 3 paired runs: **1.50x** (range 1.20-2.00x)" in text  # median of 1.2, 1.5, 2.0
@@ -42,18 +44,36 @@ def test_a_run_does_not_read_an_earlier_runs_metrics(tmp_path):
     stale = tmp_path / "run" / "metrics.jsonl"
     stale.parent.mkdir(parents=True)
     stale.write_text(json.dumps({"train/mean_return": 0.0, "env_steps": 1, "wall_time_s": 1.0}) + "\n")
-    result = time_to_result.run("appo", "return:-100", 0.05, tmp_path,
-                                ["env=gym_pendulum", "ppo.num_workers=1", "ppo.envs_per_worker=4",
-                                 "ppo.steps_per_env=16", "ppo.batch_size=64", "logging.console=none"])
+    result = time_to_result.run(
+        "appo",
+        "return:-100",
+        0.05,
+        tmp_path,
+        [
+            "env=gym_pendulum",
+            "ppo.num_workers=1",
+            "ppo.envs_per_worker=4",
+            "ppo.steps_per_env=16",
+            "ppo.batch_size=64",
+            "logging.console=none",
+        ],
+    )
     assert result["reached"] is False and result["time_to_goal_s"] is None
     assert json.loads((tmp_path / "result.json").read_text())["reached"] is False
 
 
 def test_learning_table_reads_returns_at_the_marks_and_the_time_to_the_published_return():
     # curves of (env steps, wall s, mean return): the first logged iteration at or past a mark counts
-    runs = [{"env": "hopper", "workers": 1, "seed": s, "learner_bound_warning": s == 2,
-             "curve": [(500_000, 50.0, 900.0 + s), (1_000_000, 100.0, 2400.0 + s), (1_002_048, 100.2, 2500.0)]}
-            for s in (1, 2)]
+    runs = [
+        {
+            "env": "hopper",
+            "workers": 1,
+            "seed": s,
+            "learner_bound_warning": s == 2,
+            "curve": [(500_000, 50.0, 900.0 + s), (1_000_000, 100.0, 2400.0 + s), (1_002_048, 100.2, 2500.0)],
+        }
+        for s in (1, 2)
+    ]
     assert learning_vs_workers.at(runs[0]["curve"], 600_000) == (2401.0, 100.0)
     assert learning_vs_workers.at(runs[0]["curve"], 2_000_000) == (None, None)
     assert learning_vs_workers.time_to(runs[0]["curve"], 2382.86) == (100.0, 1_000_000)  # CleanRL's 1M figure

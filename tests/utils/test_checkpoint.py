@@ -7,7 +7,6 @@ import sys
 
 import pytest
 import torch
-from isaac_hydra_ext.utils.run_dirs import latest_checkpoint
 from isaac_hydra_ext.utils.checkpoint import (
     CheckpointError,
     check_compatible,
@@ -17,6 +16,7 @@ from isaac_hydra_ext.utils.checkpoint import (
     prune_checkpoints,
     save_checkpoint,
 )
+from isaac_hydra_ext.utils.run_dirs import latest_checkpoint
 
 SPEC = {"obs_dim": 3, "act_dim": 1, "critic_obs_dim": 0}
 MODEL = {"actor_hidden_dims": [64, 64], "critic_hidden_dims": [64, 64], "activation": "elu", "obs_normalization": True}

@@ -120,8 +120,10 @@ class APPO:
         for normalizer, group in self._normalizers():
             obs = batch.critic_obs if group == "critic" else batch.obs
             rows = obs[:-1][valid_rows]
-            moments = RunningNormalizer.batch_moments(rows) if rows.numel() else torch.zeros(
-                3, normalizer.dim, dtype=torch.float64, device=obs.device
+            moments = (
+                RunningNormalizer.batch_moments(rows)
+                if rows.numel()
+                else torch.zeros(3, normalizer.dim, dtype=torch.float64, device=obs.device)
             )
             if self.grad_sync is not None:
                 moments = self.grad_sync.all_reduce_sum(moments)
@@ -178,7 +180,14 @@ class APPO:
 
         if cfg.off_policy_correction == "vtrace":
             advantages, returns = vtrace(
-                rewards, values, next_values, dones, log_rhos, cfg.gamma, cfg.lam, cfg.vtrace_rho_clip,
+                rewards,
+                values,
+                next_values,
+                dones,
+                log_rhos,
+                cfg.gamma,
+                cfg.lam,
+                cfg.vtrace_rho_clip,
                 cfg.vtrace_c_clip,
             )
         else:
@@ -187,8 +196,11 @@ class APPO:
         critic = self.model.critic
         if critic.return_normalizer is not None:  # fold this iteration's value targets into the return statistics
             targets = returns[valid].reshape(-1, 1)
-            moments = RunningNormalizer.batch_moments(targets) if targets.numel() else torch.zeros(
-                3, 1, dtype=torch.float64, device=returns.device)
+            moments = (
+                RunningNormalizer.batch_moments(targets)
+                if targets.numel()
+                else torch.zeros(3, 1, dtype=torch.float64, device=returns.device)
+            )
             if self.grad_sync is not None:
                 moments = self.grad_sync.all_reduce_sum(moments)
             critic.return_normalizer.merge(moments)
@@ -301,8 +313,14 @@ class APPO:
         prepared, stats = self.prepare(batch, learner_version)
         n = prepared.advantages.shape[0]
         num_minibatches = minibatches_per_epoch(cfg, batch.num_steps * batch.num_envs)
-        keys = ("loss/policy", "loss/value", "loss/entropy", "policy/approx_kl", "policy/clip_fraction",
-                "policy/grad_norm")
+        keys = (
+            "loss/policy",
+            "loss/value",
+            "loss/entropy",
+            "policy/approx_kl",
+            "policy/clip_fraction",
+            "policy/grad_norm",
+        )
         sums = torch.zeros(len(keys), device=self.device)
         steps = 0
         skipped = 0

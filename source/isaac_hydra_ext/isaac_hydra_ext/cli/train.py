@@ -34,8 +34,8 @@ from ..runners.preflight import preflight_problems
 from ..runners.shutdown import StopSignals
 from ..sampling.factory import UnsupportedSamplerError
 from ..utils.checkpoint import CheckpointError
-from ..utils.run_logger import RunLoggerError
 from ..utils.run_dirs import RunDirError, create_run_dir, remove_unused_run_dir, resolve_checkpoint
+from ..utils.run_logger import RunLoggerError
 from . import early_signals
 
 log = logging.getLogger("isaac_hydra_ext")
@@ -61,8 +61,10 @@ def to_train_config(dcfg: DictConfig) -> TrainConfig:
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", "") or ""
         if "Missing mandatory value" in str(exc) or "missing mandatory value" in str(exc):
-            raise ConfigError(f"Invalid configuration:\n  - {key or 'a key'} is required and has no value "
-                              f"(set it on the command line, e.g. {key or 'env.id'}=<value>)") from exc
+            raise ConfigError(
+                f"Invalid configuration:\n  - {key or 'a key'} is required and has no value "
+                f"(set it on the command line, e.g. {key or 'env.id'}=<value>)"
+            ) from exc
         raise ConfigError(f"Invalid configuration:\n  - {_first_line(exc)}") from exc
 
 
@@ -88,8 +90,9 @@ def run(cfg: TrainConfig, run_dir: str | None = None) -> dict:
     except EnvBuildError as exc:
         raise StartError(str(exc), 1) from exc
     try:
-        resume = resolve_checkpoint(cfg.checkpoint.resume, cfg.experiment.output_dir, cfg.experiment.name,
-                                    option="checkpoint.resume")
+        resume = resolve_checkpoint(
+            cfg.checkpoint.resume, cfg.experiment.output_dir, cfg.experiment.name, option="checkpoint.resume"
+        )
     except CheckpointError as exc:
         raise StartError(str(exc), 1) from exc
     dist = DistributedContext.from_environment(cfg.experiment.device) if cfg.experiment.distributed else None
@@ -110,8 +113,9 @@ def _run_in_dir(
         try:
             run_dir = create_run_dir(cfg.experiment.output_dir, cfg.experiment.name) if is_main else "."
         except (RunDirError, OSError) as exc:
-            raise StartError(f"cannot create a run directory under experiment.output_dir="
-                             f"{cfg.experiment.output_dir!r}: {exc}", 2) from exc
+            raise StartError(
+                f"cannot create a run directory under experiment.output_dir={cfg.experiment.output_dir!r}: {exc}", 2
+            ) from exc
         created = is_main
     signals = StopSignals()
     try:
@@ -168,8 +172,11 @@ class _RunLogFile(logging.FileHandler):
     def _report(self, exc: BaseException | None) -> None:
         if not self.failed:
             self.failed = True
-            print(f"WARNING isaac_hydra_ext: cannot write {self.baseFilename}: {exc}; logging to the console only",
-                  file=sys.stderr, flush=True)
+            print(
+                f"WARNING isaac_hydra_ext: cannot write {self.baseFilename}: {exc}; logging to the console only",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def _log_to_file(run_dir: str) -> logging.Handler:
@@ -263,8 +270,13 @@ def main() -> None:
     # Hydra only parses the command line: run directories are ours (utils/run_dirs.py), so Hydra writes nothing.
     register_configs()
     precheck(sys.argv[1:])
-    sys.argv += ["hydra.run.dir=.", "hydra.sweep.dir=.", "hydra.sweep.subdir=.", "hydra.output_subdir=null",
-                 "hydra/job_logging=stdout"]
+    sys.argv += [
+        "hydra.run.dir=.",
+        "hydra.sweep.dir=.",
+        "hydra.sweep.subdir=.",
+        "hydra.output_subdir=null",
+        "hydra/job_logging=stdout",
+    ]
     _hydra_main()
 
 

@@ -113,8 +113,9 @@ def render() -> str:
                 continue
             key = f"{group}.{f.name}"
             by_preset = sorted(presets.get(key, {}).items(), key=lambda item: item[0] != DEFAULT_PRESET)
-            set_by = ", ".join(f"**{p} (default run): `{v!r}`**" if p == DEFAULT_PRESET else f"{p}: `{v!r}`"
-                               for p, v in by_preset)
+            set_by = ", ".join(
+                f"**{p} (default run): `{v!r}`**" if p == DEFAULT_PRESET else f"{p}: `{v!r}`" for p, v in by_preset
+            )
             out.append(f"| `{key}` | `{f.type}` | {_default(f)} | {set_by} | {docs.get(f.name, '')} |")
     return "\n".join(out) + "\n"
 

@@ -96,7 +96,6 @@ class ModelConfig:
     reward scale, so it cannot swamp the policy gradient under the shared grad-norm clip)."""
 
 
-
 @dataclass
 class AlgorithmConfig:
     """The APPO update: optimisation, off-policy correction and learner performance (read by the algorithm only)."""
@@ -141,7 +140,6 @@ class AlgorithmConfig:
     normalize_advantage: bool = True
     """Normalize advantages to zero mean, unit std over the iteration's valid samples."""
 
-
     off_policy_correction: str = "vtrace"
     """``vtrace``: value targets and advantages from V-trace with truncated importance weights;
     ``none``: plain GAE on the (possibly lagged) samples."""
@@ -156,17 +154,13 @@ class AlgorithmConfig:
     max_policy_lag: int = 20
     """Samples whose policy version is more than this many versions behind the learner are dropped (counted)."""
 
-
     max_nonfinite_updates: int = 5
     """Consecutive minibatch updates with a non-finite loss or gradient (each skipped) before the run stops."""
-
 
     compile: bool = False
     """torch.compile the learner's loss computation (GPU learner)."""
     mixed_precision: bool = False
     """bf16 autocast of the learner's forward passes on CUDA."""
-
-
 
 
 @dataclass

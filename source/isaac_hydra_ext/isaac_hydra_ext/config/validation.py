@@ -106,10 +106,14 @@ RULES: tuple[Rule, ...] = (
     Rule("ppo.max_worker_restarts", _non_negative, "an integer >= 0"),
     Rule("ppo.heartbeat_timeout_s", _finite_positive, "a number of seconds > 0"),
     Rule("ppo.max_nonfinite_updates", _positive, "an integer >= 1"),
-    Rule("env.backend", lambda x: isinstance(x, str) and len(x) > 0,
-         "a backend name (gym, isaaclab) or module:function"),
-    Rule("env.id", lambda x: isinstance(x, str) and len(x) > 0 and x != "???",
-         "an environment id (required: e.g. env=gym env.id=Hopper-v5)"),
+    Rule(
+        "env.backend", lambda x: isinstance(x, str) and len(x) > 0, "a backend name (gym, isaaclab) or module:function"
+    ),
+    Rule(
+        "env.id",
+        lambda x: isinstance(x, str) and len(x) > 0 and x != "???",
+        "an environment id (required: e.g. env=gym env.id=Hopper-v5)",
+    ),
     Rule("env.max_episode_steps", _non_negative, "an integer >= 0 (0: the registered limit)"),
     Rule("logging.console", _one_of(CONSOLE_MODES), f"one of {', '.join(CONSOLE_MODES)}"),
     Rule("logging.log_every_iterations", _positive, "an integer >= 1"),
@@ -119,15 +123,23 @@ RULES: tuple[Rule, ...] = (
     Rule("logging.video_length", _positive, "an integer >= 1 (frames per video)"),
     Rule("checkpoint.every_iterations", _non_negative, "an integer >= 0 (0: only at the end)"),
     Rule("checkpoint.keep_last", _non_negative, "an integer >= 0 (0: keep all)"),
-    Rule("experiment.name", lambda x: isinstance(x, str) and x.strip() not in ("", ".", "..") and "/" not in x
-         and "\\" not in x and "\0" not in x, "a non-empty directory name other than . or .., without / or \\"),
+    Rule(
+        "experiment.name",
+        lambda x: (
+            isinstance(x, str) and x.strip() not in ("", ".", "..") and "/" not in x and "\\" not in x and "\0" not in x
+        ),
+        "a non-empty directory name other than . or .., without / or \\",
+    ),
     Rule("experiment.output_dir", lambda x: isinstance(x, str) and len(x) > 0, "a non-empty path"),
     Rule("experiment.seed", _non_negative, "an integer >= 0"),
     Rule("experiment.max_env_steps", _non_negative, "an integer >= 0 (0: no limit)"),
     Rule("experiment.max_iterations", _non_negative, "an integer >= 0 (0: no limit)"),
     Rule("experiment.max_wall_time_s", _finite_non_negative, "a number of seconds >= 0 (0: no limit)"),
-    Rule("experiment.device", lambda x: x in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:\d+", str(x)) is not None,
-         "auto, cpu, cuda or cuda:N (N a device index, e.g. cuda:0)"),
+    Rule(
+        "experiment.device",
+        lambda x: x in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:\d+", str(x)) is not None,
+        "auto, cpu, cuda or cuda:N (N a device index, e.g. cuda:0)",
+    ),
     Rule("experiment.torch_threads", _non_negative, "an integer >= 0 (0: automatic)"),
 )
 
@@ -187,7 +199,7 @@ def _problems(cfg: Any) -> list[str]:
             f"ppo.min_learning_rate={ppo.min_learning_rate} is invalid: must be <= "
             f"ppo.max_learning_rate={ppo.max_learning_rate}"
         )
-    problems.extend(_logging_problems(cfg.logging, env))
+    problems.extend(_logging_problems(cfg.logging, cfg.env))
     return problems
 
 

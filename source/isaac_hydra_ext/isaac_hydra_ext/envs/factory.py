@@ -88,8 +88,9 @@ def make_gym_vec_env(env_cfg: EnvConfig, num_envs: int) -> VecEnv:
         hint = pip_extra_hint(env_id)
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         install = f"install it with: {hint}" if hint else "install the package the env needs"
-        raise EnvConfigError(f"env.id={env_cfg.id!r} needs a package that is not installed ({detail}); {install}") \
-            from exc
+        raise EnvConfigError(
+            f"env.id={env_cfg.id!r} needs a package that is not installed ({detail}); {install}"
+        ) from exc
     except TypeError as exc:
         raise EnvConfigError(f"env {env_cfg.id!r} rejected env.kwargs={dict(env_cfg.kwargs)}: {exc}") from exc
 

@@ -224,16 +224,21 @@ class GymVecEnv:
                     final_critic = _merge_rows(
                         critic, _as_batch(final["critic"], self.num_envs, self.spec.critic_obs_dim), mask
                     )
-            elif isinstance(final, np.ndarray) and final.dtype == object and final.size and isinstance(
-                next((r for r in final if r is not None), None), dict
+            elif (
+                isinstance(final, np.ndarray)
+                and final.dtype == object
+                and final.size
+                and isinstance(next((r for r in final if r is not None), None), dict)
             ):
                 rows = [None if r is None else r["policy"] for r in final]
-                final_policy = _merge_rows(policy, _as_batch(np.array(rows, dtype=object), self.num_envs,
-                                                             self.spec.obs_dim), mask)
+                final_policy = _merge_rows(
+                    policy, _as_batch(np.array(rows, dtype=object), self.num_envs, self.spec.obs_dim), mask
+                )
                 if critic is not None:
                     rows = [None if r is None else r["critic"] for r in final]
-                    final_critic = _merge_rows(critic, _as_batch(np.array(rows, dtype=object), self.num_envs,
-                                                                 self.spec.critic_obs_dim), mask)
+                    final_critic = _merge_rows(
+                        critic, _as_batch(np.array(rows, dtype=object), self.num_envs, self.spec.critic_obs_dim), mask
+                    )
             else:
                 final_policy = _merge_rows(policy, _as_batch(final, self.num_envs, self.spec.obs_dim), mask)
         return EnvStep(

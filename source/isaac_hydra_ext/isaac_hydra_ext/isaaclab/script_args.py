@@ -1,4 +1,6 @@
 """Command-line handling shared by the Isaac Lab train and play scripts (Isaac Lab's rsl_rl script conventions)."""
+# pyright: reportMissingImports=false
+# (Isaac Lab is not installed where the package is type-checked; these imports run only inside Isaac Lab.)
 
 from __future__ import annotations
 

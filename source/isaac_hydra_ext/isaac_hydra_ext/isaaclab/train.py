@@ -42,24 +42,46 @@ def add_train_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num_envs", type=int, default=None, help="Number of environments (env.scene.num_envs).")
     parser.add_argument("--seed", type=int, default=None, help="Seed of the run (agent.seed; -1 picks one).")
     parser.add_argument("--max_iterations", type=int, default=None, help="Learner iterations to run.")
-    parser.add_argument("--num_workers", type=int, default=None,
-                        help="0: in-process GPU collection; N: N worker processes, each with its own simulation.")
-    parser.add_argument("--mode", type=str, default=None, choices=("async", "sync"),
-                        help="async: collection overlaps the update; sync: they alternate (agent.mode).")
-    parser.add_argument("--checkpoint", type=str, default=None,
-                        help="Resume from this checkpoint: a file, a run directory, or 'latest' (newest of the "
-                             "experiment).")
+    parser.add_argument(
+        "--num_workers",
+        type=int,
+        default=None,
+        help="0: in-process GPU collection; N: N worker processes, each with its own simulation.",
+    )
+    parser.add_argument(
+        "--mode",
+        type=str,
+        default=None,
+        choices=("async", "sync"),
+        help="async: collection overlaps the update; sync: they alternate (agent.mode).",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        type=str,
+        default=None,
+        help="Resume from this checkpoint: a file, a run directory, or 'latest' (newest of the experiment).",
+    )
     parser.add_argument("--run_name", type=str, default=None, help="Suffix of the run directory.")
     parser.add_argument("--video", action="store_true", default=False, help="Record videos during training.")
     parser.add_argument("--video_length", type=int, default=200, help="Length of a recorded video (steps).")
     parser.add_argument("--video_interval", type=int, default=2000, help="Env steps between recordings.")
-    parser.add_argument("--distributed", action="store_true", default=False,
-                        help="One learner rank per GPU under torchrun (see docs/scaling_out.md).")
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        default=False,
+        help="One learner rank per GPU under torchrun (see docs/scaling_out.md).",
+    )
     # Isaac Lab's rsl_rl logging flags (cli_args.py): --logger wandb also logs to Weights & Biases.
-    parser.add_argument("--logger", type=str, default=None, choices=["tensorboard", "wandb", "none"],
-                        help="Logger (agent.logger): tensorboard, wandb (W&B as well as TensorBoard) or none.")
-    parser.add_argument("--log_project_name", type=str, default=None,
-                        help="W&B project with --logger wandb (agent.wandb_project).")
+    parser.add_argument(
+        "--logger",
+        type=str,
+        default=None,
+        choices=["tensorboard", "wandb", "none"],
+        help="Logger (agent.logger): tensorboard, wandb (W&B as well as TensorBoard) or none.",
+    )
+    parser.add_argument(
+        "--log_project_name", type=str, default=None, help="W&B project with --logger wandb (agent.wandb_project)."
+    )
 
 
 def _apply_args(args: argparse.Namespace, env_cfg: Any, agent_cfg: Any) -> None:
@@ -115,8 +137,9 @@ def run_train(
         resume = _resume_path(agent_cfg, args.checkpoint)
         in_process = agent_cfg.num_workers == 0
         num_envs = env_cfg.scene.num_envs if in_process else agent_cfg.envs_per_worker
-        train_cfg: TrainConfig = agent_cfg.to_train_config(args.task, num_envs=num_envs, resume_path=resume,
-                                                           distributed=args.distributed)
+        train_cfg: TrainConfig = agent_cfg.to_train_config(
+            args.task, num_envs=num_envs, resume_path=resume, distributed=args.distributed
+        )
         if not in_process:  # what a worker needs to start its own simulation with the same task config
             train_cfg.env.launch = LaunchConfig(launcher_args=picklable_launcher_args(args), overrides=list(overrides))
         raise_if_problems(config_problems(train_cfg))
@@ -141,8 +164,9 @@ def run_train(
         if in_process:
             vec = _in_process_env(args, env_cfg, train_cfg, run_dir, make_env)
             try:
-                return build_runner(train_cfg, run_dir, vec.spec, resume_path=resume or None, envs=[vec],
-                                    dist=dist).train()
+                return build_runner(
+                    train_cfg, run_dir, vec.spec, resume_path=resume or None, envs=[vec], dist=dist
+                ).train()
             finally:
                 vec.close()
         assert spec is not None
@@ -161,9 +185,12 @@ def _in_process_env(
         import gymnasium as gym
 
         env = gym.wrappers.RecordVideo(
-            env, video_folder=os.path.join(run_dir, "videos", "train"),
-            step_trigger=lambda step: step % args.video_interval == 0, video_length=args.video_length,
-            disable_logger=True)
+            env,
+            video_folder=os.path.join(run_dir, "videos", "train"),
+            step_trigger=lambda step: step % args.video_interval == 0,
+            video_length=args.video_length,
+            disable_logger=True,
+        )
     return IsaacLabVecEnv(env, **isaaclab_env_kwargs(train_cfg.env.kwargs))
 
 
@@ -191,8 +218,11 @@ def main_train(argv: list[str] | None = None) -> int:
     except CheckpointError as exc:
         print(f"Error: {exc}", file=sys.stderr, flush=True)
         return 1
-    print(f"run {summary['status']}: {summary['iterations']} iterations, {summary['env_steps']:,} env steps, "
-          f"{summary['wall_time_s']:.1f} s; run directory {summary['run_dir']}", flush=True)
+    print(
+        f"run {summary['status']}: {summary['iterations']} iterations, {summary['env_steps']:,} env steps, "
+        f"{summary['wall_time_s']:.1f} s; run directory {summary['run_dir']}",
+        flush=True,
+    )
     if summary["status"] == "failed":
         print(f"Error: {summary['error']}", file=sys.stderr, flush=True)
         return 1

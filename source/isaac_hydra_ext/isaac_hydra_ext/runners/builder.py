@@ -84,8 +84,9 @@ def load_resume_state(
     state = load_checkpoint(path, map_location=algorithm.device)
     check_compatible(path, state, dataclasses.asdict(spec), model_shape)
     stored_env = state.get("env_id")
-    changed = bool(env_id) and isinstance(stored_env, str) and bool(stored_env) and _bare_id(stored_env) != _bare_id(
-        env_id)
+    changed = (
+        bool(env_id) and isinstance(stored_env, str) and bool(stored_env) and _bare_id(stored_env) != _bare_id(env_id)
+    )
     if changed and not allow_env_change:
         raise CheckpointError(
             f"checkpoint {path} was trained on env.id={stored_env!r}, this run is env.id={env_id!r}: resuming it on "
@@ -119,8 +120,9 @@ def load_resume_state(
             f"checkpoint {path} has malformed contents: {type(exc).__name__}: {detail}".rstrip(": ")
         ) from exc
     if changed:
-        log.warning("resuming a checkpoint of env.id=%r on env.id=%r (checkpoint.allow_env_change=true)",
-                    stored_env, env_id)
+        log.warning(
+            "resuming a checkpoint of env.id=%r on env.id=%r (checkpoint.allow_env_change=true)", stored_env, env_id
+        )
     log.info("resumed from %s (iteration %d, %d env steps)", path, resume.iteration, resume.env_steps)
     return resume
 
@@ -140,8 +142,10 @@ def _check_optimizer_state(path: str, opt_state: Any, algorithm: APPO) -> None:
         raise CheckpointError(f"checkpoint {path} has malformed contents: optimizer is not an optimizer state dict")
     for index, entry in opt_state.get("state", {}).items():
         if not isinstance(index, int) or not 0 <= index < len(params) or not isinstance(entry, dict):
-            raise CheckpointError(f"checkpoint {path} has malformed contents: optimizer state for parameter "
-                                  f"{index!r} does not fit this model's {len(params)} parameters")
+            raise CheckpointError(
+                f"checkpoint {path} has malformed contents: optimizer state for parameter "
+                f"{index!r} does not fit this model's {len(params)} parameters"
+            )
         for name, value in entry.items():
             if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != params[index].shape:
                 raise CheckpointError(
@@ -181,25 +185,46 @@ def build_runner(
     device = resolve_device(cfg.experiment.device) if dist is None else dist.device
     model_cfg = section(cfg.ppo, ModelConfig)
     model = ActorCritic(spec.obs_dim, spec.act_dim, spec.critic_obs_dim, model_cfg)
-    algorithm = APPO(model, section(cfg.ppo, AlgorithmConfig), device,
-                     grad_sync=dist.grad_sync if dist is not None else None)
+    algorithm = APPO(
+        model, section(cfg.ppo, AlgorithmConfig), device, grad_sync=dist.grad_sync if dist is not None else None
+    )
     resume = None
     if resume_path:
-        resume = load_resume_state(resume_path, algorithm, spec, {k: getattr(cfg.ppo, k) for k in MODEL_SHAPE_KEYS},
-                                   env_id=cfg.env.id, allow_env_change=cfg.checkpoint.allow_env_change)
+        resume = load_resume_state(
+            resume_path,
+            algorithm,
+            spec,
+            {k: getattr(cfg.ppo, k) for k in MODEL_SHAPE_KEYS},
+            env_id=cfg.env.id,
+            allow_env_change=cfg.checkpoint.allow_env_change,
+        )
     if dist is not None:
         dist.broadcast_model(model)
     is_main = dist is None or dist.rank == 0
     # Ranks of a distributed job finish an iteration before stopping (every rank must take part in the same
     # collectives), so their samplers are not interrupted mid-wait.
     stop_requested = signals.requested if dist is None else (lambda: False)
-    sampler = make_sampler(section(cfg.ppo, SamplerConfig), model_cfg, cfg.env, spec, model.policy, seed,
-                           stop_requested, envs=envs, hurry=lambda: signals.hurry)
+    sampler = make_sampler(
+        section(cfg.ppo, SamplerConfig),
+        model_cfg,
+        cfg.env,
+        spec,
+        model.policy,
+        seed,
+        stop_requested,
+        envs=envs,
+        hurry=lambda: signals.hurry,
+    )
     # Console banner + progress, TensorBoard, metrics.jsonl, W&B, videos, curves: all behind RunLogger.
-    logger = RunLogger.from_config(cfg, run_dir, enabled=is_main, device=str(device),
-                                   resumed_from=resume.path if resume else None,
-                                   env_steps=resume.env_steps if resume else 0,
-                                   iteration=resume.iteration if resume else 0)
+    logger = RunLogger.from_config(
+        cfg,
+        run_dir,
+        enabled=is_main,
+        device=str(device),
+        resumed_from=resume.path if resume else None,
+        env_steps=resume.env_steps if resume else 0,
+        iteration=resume.iteration if resume else 0,
+    )
     if is_main:
         with open(os.path.join(run_dir, "config.yaml"), "w") as f:
             f.write(config_to_yaml(cfg))

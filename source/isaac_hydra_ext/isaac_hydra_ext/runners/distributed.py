@@ -95,7 +95,8 @@ class GradientSync:
     def global_mean_std(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and (unbiased) std of ``x`` over the samples of all ranks."""
         s = torch.stack([torch.tensor(float(x.numel()), device=x.device), x.sum(), (x * x).sum()]).to(
-            self.device, torch.float64)
+            self.device, torch.float64
+        )
         dist.all_reduce(s, op=dist.ReduceOp.SUM)
         n, total, sq = s[0], s[1], s[2]
         mean = total / n

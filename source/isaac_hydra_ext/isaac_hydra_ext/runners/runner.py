@@ -332,17 +332,19 @@ class APPORunner:
         sampler = self.sampler.stats()
         scalars = dict(stats)
         scalars.update({k: sum(v) / len(v) for k, v in env_log.items()})
-        scalars.update({
-            "train/mean_return": self.window.mean_return,
-            "train/mean_episode_length": self.window.mean_length,
-            "train/iteration": float(self.iteration),
-            "train/episodes": float(sum(len(r.episode_returns) for r in rollouts)),
-            "perf/env_steps_per_s": sps,
-            "perf/learner_wait_s": wait_s,
-            "perf/learn_s": learn_s,
-            "perf/buffer_occupancy": sampler.occupancy,
-            "workers/restarts": float(sampler.restarts),
-        })
+        scalars.update(
+            {
+                "train/mean_return": self.window.mean_return,
+                "train/mean_episode_length": self.window.mean_length,
+                "train/iteration": float(self.iteration),
+                "train/episodes": float(sum(len(r.episode_returns) for r in rollouts)),
+                "perf/env_steps_per_s": sps,
+                "perf/learner_wait_s": wait_s,
+                "perf/learn_s": learn_s,
+                "perf/buffer_occupancy": sampler.occupancy,
+                "workers/restarts": float(sampler.restarts),
+            }
+        )
         if sampler.overlap is not None:  # in-process collection: how much of the update the env ran beside
             scalars.update({"perf/collector_busy_s": sampler.collector_busy_s or 0.0, "perf/overlap": sampler.overlap})
         for k, v in timers.items():
@@ -383,8 +385,10 @@ class APPORunner:
             "accounting": self.accounting.as_dict(sampler),
         }
         if self.dist is not None:
-            summary["distributed"] = self.distributed_report or {"world_size": self.dist.world_size,
-                                                                 "rank": self.dist.rank}
+            summary["distributed"] = self.distributed_report or {
+                "world_size": self.dist.world_size,
+                "rank": self.dist.rank,
+            }
         if self.last_stats:
             summary["last"] = {k: _finite_or_none(v) for k, v in self.last_stats.items()}
         return summary

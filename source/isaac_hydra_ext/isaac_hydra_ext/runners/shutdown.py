@@ -48,8 +48,9 @@ class StopSignals:
         self.hurry = True
         if self._armed and signum == signal.SIGINT:
             self._armed = False  # the only KeyboardInterrupt of the run, raised inside an armed step
-            _notice(f"{name} received again: interrupting the current step; the checkpoint and summary are "
-                    "still written")
+            _notice(
+                f"{name} received again: interrupting the current step; the checkpoint and summary are still written"
+            )
             raise KeyboardInterrupt
         _notice(f"{name} received again: not waiting for workers; the checkpoint and summary are still written")
 

@@ -113,8 +113,13 @@ class RolloutCollector:
         buf = self.buffer
         T = buf.steps
         timers = {"env": 0.0, "inference": 0.0, "write": 0.0, "weights": 0.0}
-        info = RolloutInfo(slot=slot, env_steps=T * self.env.num_envs, worker_id=self.worker_id,
-                           incarnation=self.incarnation, rollout_index=self.rollouts_done)
+        info = RolloutInfo(
+            slot=slot,
+            env_steps=T * self.env.num_envs,
+            worker_id=self.worker_id,
+            incarnation=self.incarnation,
+            rollout_index=self.rollouts_done,
+        )
         log_sums: dict[str, float] = {}
         log_counts: dict[str, int] = {}
         versions = buf.versions[slot]
@@ -145,8 +150,9 @@ class RolloutCollector:
             self._check_finite(step.final_obs, "final observation (of an episode that ended)", t, only=done)
             if buf.critic_obs is not None:
                 self._check_finite(step.critic_obs, "critic observation", t)
-                self._check_finite(step.final_critic_obs, "final critic observation (of an episode that ended)", t,
-                                   only=done)
+                self._check_finite(
+                    step.final_critic_obs, "final critic observation (of an episode that ended)", t, only=done
+                )
             buf.actions[slot, t].copy_(actions)
             buf.log_probs[slot, t].copy_(log_probs)
             buf.rewards[slot, t].copy_(step.reward)

@@ -144,12 +144,21 @@ class InProcessSampler(_Publishing):
 
                 self.refreshers.append(refresh)
             self.collectors.append(
-                RolloutCollector(env, policy, buffer, seed=collector_seed(seed, w), clip_actions=clip_actions,
-                                 name=f"collector {w}", worker_id=w)
+                RolloutCollector(
+                    env,
+                    policy,
+                    buffer,
+                    seed=collector_seed(seed, w),
+                    clip_actions=clip_actions,
+                    name=f"collector {w}",
+                    worker_id=w,
+                )
             )
         where = "the learner's policy" if learner_policy is not None else "CPU policy copies"
-        self.description = (f"{mode}: {len(envs)} in-process collector(s) x {envs[0].num_envs} envs on "
-                            f"{envs[0].device}, acting with {where}")
+        self.description = (
+            f"{mode}: {len(envs)} in-process collector(s) x {envs[0].num_envs} envs on "
+            f"{envs[0].device}, acting with {where}"
+        )
         self.counts = [0] * len(envs)
         self.turn = 0
         self.last_collect_s: float | None = None

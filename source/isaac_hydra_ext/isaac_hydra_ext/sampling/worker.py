@@ -116,8 +116,15 @@ def worker_main(
         subscriber = WeightSubscriber(policy, weights)
         subscriber.refresh()
         collector = RolloutCollector(
-            env, policy, buffer, seed=spec.seed, clip_actions=spec.env_cfg.clip_actions, name=name, heartbeat=beat,
-            worker_id=wid, incarnation=spec.incarnation,
+            env,
+            policy,
+            buffer,
+            seed=spec.seed,
+            clip_actions=spec.env_cfg.clip_actions,
+            name=name,
+            heartbeat=beat,
+            worker_id=wid,
+            incarnation=spec.incarnation,
         )
 
         def refresh() -> int:

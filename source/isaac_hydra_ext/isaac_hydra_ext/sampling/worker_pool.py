@@ -124,8 +124,9 @@ class WorkerPool:
             signal.signal(signal.SIGINT, previous)
         child_conn.close()
         self.heartbeats[wid] = time.monotonic()
-        return _Handle(process=process, conn=parent_conn, incarnation=incarnation, started=time.monotonic(),
-                       pid=process.pid or 0)
+        return _Handle(
+            process=process, conn=parent_conn, incarnation=incarnation, started=time.monotonic(), pid=process.pid or 0
+        )
 
     def start_workers(self) -> None:
         """Start every worker process (slots are handed out with :meth:`return_slot`)."""
@@ -160,8 +161,13 @@ class WorkerPool:
                 f"ppo.max_worker_restarts={self.sampler_cfg.max_worker_restarts} is used up. Last error: {reason}"
             )
         self.restarts += 1
-        log.warning("restarting worker %d (restart %d/%d): %s", wid, self.restarts,
-                    self.sampler_cfg.max_worker_restarts, reason.splitlines()[0])
+        log.warning(
+            "restarting worker %d (restart %d/%d): %s",
+            wid,
+            self.restarts,
+            self.sampler_cfg.max_worker_restarts,
+            reason.splitlines()[0],
+        )
         self._kill(handle)
         pending = sorted(handle.slots_with_worker)
         for slot in pending:
@@ -224,8 +230,10 @@ class WorkerPool:
                 else:
                     how = f"exited with code {code}"
                 when = "" if handle.said_hello else " while starting (before its env was built)"
-                dead[wid] = (f"worker {wid} (pid {handle.pid}, env.id={self.env_cfg.id!r}) {how}{when} without "
-                             "reporting an error")
+                dead[wid] = (
+                    f"worker {wid} (pid {handle.pid}, env.id={self.env_cfg.id!r}) {how}{when} without "
+                    "reporting an error"
+                )
                 # A death by a signal we did not send (a native crash in the env: SIGSEGV, SIGABRT, ...) or during
                 # the env's start-up is the env's failure: the on_env_error policy applies, not the restart budget.
                 if code is not None and (code < 0 or not handle.said_hello):

@@ -106,17 +106,23 @@ class RolloutBuffer(TrajectoryFields):
         return buf
 
     @staticmethod
-    def bytes_needed(
-        num_slots: int, steps: int, envs: int, obs_dim: int, act_dim: int, critic_obs_dim: int = 0
-    ) -> int:
+    def bytes_needed(num_slots: int, steps: int, envs: int, obs_dim: int, act_dim: int, critic_obs_dim: int = 0) -> int:
         """Bytes :meth:`allocate` takes for these sizes (without allocating; each tensor rounded up to 4 KiB pages).
 
         Equation: with S slots, T steps, B envs, float32 fields
         ``4*S*B*((T+1)*(obs+critic) + T*(act + 2 + obs + critic))`` plus ``2*S*T*B`` bool flags and ``8*S*T`` versions.
         """
         S, T, B = num_slots, steps, envs
-        sizes = [4 * S * (T + 1) * B * obs_dim, 4 * S * T * B * act_dim, 4 * S * T * B, 4 * S * T * B,
-                 S * T * B, S * T * B, 4 * S * T * B * obs_dim, 8 * S * T]
+        sizes = [
+            4 * S * (T + 1) * B * obs_dim,
+            4 * S * T * B * act_dim,
+            4 * S * T * B,
+            4 * S * T * B,
+            S * T * B,
+            S * T * B,
+            4 * S * T * B * obs_dim,
+            8 * S * T,
+        ]
         if critic_obs_dim:
             sizes += [4 * S * (T + 1) * B * critic_obs_dim, 4 * S * T * B * critic_obs_dim]
         page = 4096

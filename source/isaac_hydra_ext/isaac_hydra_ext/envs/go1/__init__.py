@@ -11,12 +11,12 @@ imports MuJoCo but builds nothing. See docs/go1_task.md.
 
 from __future__ import annotations
 
+from ...assets.go1 import FOOT_NAMES, GO1, POLICY_JOINT_NAMES, Go1Params
 from ..registration import GO1_FLAT_ID, GO1_FLAT_PLAY_ID  # registered there, without importing MuJoCo
 from .cfg import Go1VelocityTaskCfg, play_cfg
 from .env import Go1VelocityEnv, Go1VelocityPlayEnv
 from .model import build_go1_spec, compile_go1, load_external_spec, write_go1_mjcf
 from .render import Go1Renderer, Mp4Writer, RenderingUnavailableError, record_video
-from ...assets.go1 import FOOT_NAMES, GO1, POLICY_JOINT_NAMES, Go1Params
 
 __all__ = [
     "FOOT_NAMES",

@@ -43,8 +43,13 @@ def noise_scale(cfg: ObservationNoiseCfg) -> np.ndarray:
     return scale
 
 
-def policy_obs(state: RobotState, command: np.ndarray, default_joint_pos: np.ndarray, action: np.ndarray,
-               out: np.ndarray | None = None) -> np.ndarray:
+def policy_obs(
+    state: RobotState,
+    command: np.ndarray,
+    default_joint_pos: np.ndarray,
+    action: np.ndarray,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Noise-free observation (B, 48).
 
     [v_b (3), w_b (3), g_b (3), command (3), q - q_default (12), qdot - 0 (12), last action (12)]

@@ -32,8 +32,15 @@ def cross_matrix(c: np.ndarray) -> np.ndarray:
     return np.array([[0.0, -c[2], c[1]], [c[2], 0.0, -c[0]], [-c[1], c[0], 0.0]])
 
 
-def robot_state(qpos: np.ndarray, qvel: np.ndarray, root_qpos: int, root_qvel: int, joint_qpos: np.ndarray,
-                joint_qvel: np.ndarray, base_com: np.ndarray) -> RobotState:
+def robot_state(
+    qpos: np.ndarray,
+    qvel: np.ndarray,
+    root_qpos: int,
+    root_qvel: int,
+    joint_qpos: np.ndarray,
+    joint_qvel: np.ndarray,
+    base_com: np.ndarray,
+) -> RobotState:
     """Compute base and joint quantities from MuJoCo ``qpos``/``qvel`` rows (B, nq) and (B, nv).
 
     MuJoCo's free joint stores the world-frame velocity of the body origin and the body-frame angular

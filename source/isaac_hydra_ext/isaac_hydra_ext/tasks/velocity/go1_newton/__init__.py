@@ -24,10 +24,14 @@ ROUGH_PLAY_TASK_ID = "Isaac-Velocity-Sber-Unitree-Go1-Newton-Play-v0"
 """Rough-terrain play id."""
 
 
-
 def _register(task_id: str, env_cfg: str, terrain: str = "Flat") -> None:
-    register_task(task_id, __name__, f"{terrain.lower()}_env_cfg:{env_cfg}", f"SberGo1Newton{terrain}APPORunnerCfg",
-                  f"SberGo1Newton{terrain}PPORunnerCfg")
+    register_task(
+        task_id,
+        __name__,
+        f"{terrain.lower()}_env_cfg:{env_cfg}",
+        f"SberGo1Newton{terrain}APPORunnerCfg",
+        f"SberGo1Newton{terrain}PPORunnerCfg",
+    )
 
 
 _register(TASK_ID, "SberGo1NewtonFlatEnvCfg")
