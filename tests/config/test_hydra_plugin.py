@@ -4,6 +4,8 @@ import subprocess
 import sys
 import textwrap
 
+from isaac_hydra_ext.config.schema import SamplerConfig
+
 APP = textwrap.dedent(
     """
     import hydra
@@ -35,7 +37,8 @@ def test_user_app_uses_package_ppo_group(tmp_path):
         timeout=120,
     )
     assert res.returncode == 0, res.stderr
-    assert "steps_per_env 32 workers 5 mine 7" in res.stdout
+    default_t = SamplerConfig().steps_per_env  # the schema's default reaches the user's app through the plugin
+    assert f"steps_per_env {default_t} workers 5 mine 7" in res.stdout
 
 
 def test_search_path_lists_the_plugin(tmp_path):

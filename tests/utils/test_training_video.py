@@ -9,9 +9,9 @@ from pathlib import Path
 
 import psutil
 import pytest
-from isaac_hydra_ext.models.actor_critic import build_policy
 from isaac_hydra_ext.config.schema import PPOConfig
-from isaac_hydra_ext.utils.training_video import TrainingVideoRecorder
+from isaac_hydra_ext.models.actor_critic import build_policy
+from isaac_hydra_ext.runners.training_video import TrainingVideoRecorder
 from watch_helpers import mp4_frames, needs_video
 
 GO1 = "Sber-Velocity-Flat-Go1-MuJoCo-v0"

@@ -32,6 +32,7 @@ from .distributed import DistributedContext
 from .preflight import available_cores
 from .runner import APPORunner, ResumeState, config_to_yaml
 from .shutdown import StopSignals
+from .training_video import TrainingVideoRecorder
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,23 @@ def _check_optimizer_state(path: str, opt_state: Any, algorithm: APPO) -> None:
                     f"checkpoint {path} has malformed contents: optimizer state {name} of parameter {index} has shape "
                     f"{list(value.shape)}, the parameter {list(params[index].shape)}"
                 )
+
+
+def training_video_recorder(cfg: TrainConfig, run_dir: str) -> TrainingVideoRecorder | None:
+    """The recorder of ``logging.video_every_iterations`` (gymnasium-backend envs), or None when videos are off."""
+    lc = cfg.logging
+    if lc.video_every_iterations <= 0 or cfg.env.backend != "gym":
+        return None
+    return TrainingVideoRecorder(
+        cfg.env.id,
+        dict(cfg.env.kwargs),
+        cfg.env.max_episode_steps,
+        os.path.join(run_dir, "videos"),
+        lc.video_every_iterations,
+        lc.video_length,
+        seed=cfg.experiment.seed,
+        clip_actions=cfg.env.clip_actions,
+    )
 
 
 def build_runner(

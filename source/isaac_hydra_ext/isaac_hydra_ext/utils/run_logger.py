@@ -2,10 +2,10 @@
 
 :class:`RunLogger` is all the runner talks to. Per logged iteration it writes every scalar to TensorBoard and
 ``metrics.jsonl`` (and W&B with ``logging.wandb=true``) at env steps, feeds the console (the start banner, then a
-live progress display or plain lines, :mod:`.progress`), triggers training videos (:mod:`.training_video`) and
-keeps ``summary.json`` current. When the run ends it draws ``curves.png`` (:mod:`.curves`), records it in
-``summary.json`` and closes everything. The optional parts import their packages (wandb, matplotlib,
-imageio-ffmpeg) only when enabled.
+live progress display or plain lines, :mod:`.progress`), triggers training videos (a recorder the caller builds:
+:mod:`isaac_hydra_ext.runners.training_video`) and keeps ``summary.json`` current. When the run ends it draws
+``curves.png`` (:mod:`.curves`), records it in ``summary.json`` and closes everything. The optional parts import
+their packages (wandb, matplotlib, imageio-ffmpeg) only when enabled.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class RunLogger:
         enabled: False (non-zero ranks of a distributed job) writes and prints nothing.
         display: the console display (default: one for ``console`` without a budget).
         wandb: a started :class:`~.wandb_sink.WandbSink`, or None.
-        video: a :class:`~.training_video.TrainingVideoRecorder`, or None.
+        video: a :class:`~isaac_hydra_ext.runners.training_video.TrainingVideoRecorder`, or None.
         curves: draw ``curves.png`` when the logger closes.
         curves_metric: ``logging.curves_metric``.
         title: what the run trains (the env id), for the curves' title.
@@ -154,6 +154,7 @@ class RunLogger:
         resumed_from: str | None = None,
         env_steps: int = 0,
         iteration: int = 0,
+        video: Any = None,
     ) -> RunLogger:
         """The logger of a run of ``cfg`` (a :class:`~isaac_hydra_ext.config.TrainConfig`).
 
@@ -168,6 +169,7 @@ class RunLogger:
             resumed_from: the checkpoint the run resumes (its W&B run is continued).
             env_steps: env steps at the start of this session.
             iteration: learner iterations at the start of this session.
+            video: the training-video recorder the caller built (``logging.video_every_iterations``), or None.
 
         Raises:
             RunLoggerError: W&B could not start.
@@ -192,20 +194,6 @@ class RunLogger:
                 )
             except Exception as exc:  # noqa: BLE001 - wandb raises many kinds (no login, network, bad entity)
                 raise RunLoggerError(f"W&B could not start (logging.wandb=true): {type(exc).__name__}: {exc}") from exc
-        video = None
-        if lc.video_every_iterations > 0 and cfg.env.backend == "gym":
-            from .training_video import TrainingVideoRecorder
-
-            video = TrainingVideoRecorder(
-                cfg.env.id,
-                dict(cfg.env.kwargs),
-                cfg.env.max_episode_steps,
-                os.path.join(run_dir, "videos"),
-                lc.video_every_iterations,
-                lc.video_length,
-                seed=cfg.experiment.seed,
-                clip_actions=cfg.env.clip_actions,
-            )
         logger = cls(
             run_dir,
             lc.tensorboard,
