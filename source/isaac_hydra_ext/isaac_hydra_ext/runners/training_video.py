@@ -411,6 +411,8 @@ class TrainingVideoRecorder:
             self._results.append(result)
         elif kind == "failed":
             self._busy = False
+            if self.disabled is not None:  # sent before the recorder's "disabled" arrived: already reported
+                return
             self.failed += 1
             log.warning("video of iteration %d failed: %s", msg[1], msg[2])
             if self.failed >= MAX_FAILURES:
