@@ -6,11 +6,10 @@ import signal
 import time
 
 import torch
-from conftest import compose
+from conftest import compose, pool_sections, sampler_for
 from fault_cli import SLOW, SMALL, read_summary, run_dirs, start, wait_training
-from isaac_hydra_ext.models.actor_critic import ActorCritic
 from isaac_hydra_ext.envs.factory import probe_env_spec
-from conftest import pool_sections, sampler_for
+from isaac_hydra_ext.models.actor_critic import ActorCritic
 from isaac_hydra_ext.sampling.worker_pool import WorkerPool
 from isaac_hydra_ext.storage.rollout_buffer import BatchGatherer, RolloutBuffer
 from isaac_hydra_ext.storage.weights import SharedWeights, WeightPublisher
@@ -81,8 +80,8 @@ def test_cli_worker_killed_mid_rollout_run_finishes_and_every_rollout_adds_up(tm
     s = read_summary(run)
     assert s["status"] == "finished" and s["env_steps"] >= 2048
     assert s["worker_restarts"] == 1 and victim_pid not in s["worker_pids"]  # replaced, and counted
-    assert f"restarting worker 0 (restart 1/10): worker 0 (pid {victim_pid}) was killed by signal 9 (SIGKILL)" in (
-        out + err)  # and logged
+    assert (f"restarting worker 0 (restart 1/10): worker 0 (pid {victim_pid}, env.id='fault_envs:SlowPendulum-v0') "
+            "was killed by signal 9 (SIGKILL)") in out + err  # and logged
     acc = s["accounting"]
     # never trained on: no NaN (poisoned or unwritten) sample reached the learner, and the victim's trained
     # rollouts are exactly its complete ones, indices 0..n-1, no duplicate, none skipped

@@ -22,7 +22,7 @@ ROUGH_PLAY = "Isaac-Velocity-Sber-Unitree-Go1-Play-v0"
 
 @pytest.fixture
 def no_simulator(monkeypatch):
-    from isaac_hydra_ext.isaaclab import compat, entrypoints
+    from isaac_hydra_ext.isaaclab import compat, play, train
     from isaaclab_env_double import IsaacLabEnvDouble
 
     made = []
@@ -37,7 +37,8 @@ def no_simulator(monkeypatch):
         return env
 
     monkeypatch.setattr(compat, "launch", launch)
-    monkeypatch.setattr(entrypoints, "_make_env", make_env)
+    monkeypatch.setattr(train, "make_env", make_env)  # main_train passes the module's make_env to run_train
+    monkeypatch.setattr(play.run_play, "__defaults__", (make_env,))  # main_play uses run_play's default make_env
     return made
 
 

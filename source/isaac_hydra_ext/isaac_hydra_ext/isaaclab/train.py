@@ -166,7 +166,7 @@ def main_train(argv: list[str] | None = None) -> int:
 
     try:
         with compat.open_task(args.task, args, args.agent, overrides=overrides) as session:
-            summary = run_train(args, overrides, session)
+            summary = run_train(args, overrides, session, make_env=make_env)  # looked up now: tests replace it
     except (OverrideError, ConfigError, RunDirError, FileNotFoundError) as exc:
         print(f"Error: {exc}", file=sys.stderr, flush=True)
         return 2
