@@ -43,6 +43,9 @@ WRONG = {
         ("[64,x]", "Value 'x' of type 'str' could not be converted to Integer"),
         ("[64,1.5]", "Value '1.5' of type 'float' could not be converted to Integer"),
     ],
+    "list[str]": [
+        ("abc", "Invalid value assigned: str is not a ListConfig, list or tuple."),
+    ],
     "dict[str, Any]": [
         ("3", "Cannot assign int to Dict[str, Any]"),
         ("[1]", "Cannot merge DictConfig with ListConfig"),
@@ -50,11 +53,23 @@ WRONG = {
 }
 
 
+def _leaves(prefix, schema):
+    """(dotted key, declared type) of every leaf field, descending into nested dataclass sections (``env.launch``)."""
+    for f in dataclasses.fields(schema):
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        if dataclasses.is_dataclass(default):
+            yield from _leaves(f"{prefix}.{f.name}", type(default))
+        else:
+            yield f"{prefix}.{f.name}", f.type
+
+
+LEAVES = [leaf for group, schema in GROUPS.items() for leaf in _leaves(group, schema)]
+
+
 def _cases():
-    for group, schema in GROUPS.items():
-        for f in dataclasses.fields(schema):
-            for value, message in WRONG.get(f.type, [])[: None if FULL else 1]:  # CI: one wrong type per key
-                yield f"{group}.{f.name}", value, message
+    for key, kind in LEAVES:
+        for value, message in WRONG.get(kind, [])[: None if FULL else 1]:  # CI: one wrong type per key
+            yield key, value, message
 
 
 CASES = list(_cases())
@@ -62,9 +77,9 @@ CASES = list(_cases())
 
 def test_the_table_covers_every_key_of_every_group():
     keys = {k for k, _, _ in CASES}
-    expected = {f"{g}.{f.name}" for g, s in GROUPS.items() for f in dataclasses.fields(s)}
-    assert keys == expected and len(keys) >= 60
-    assert {f.type for s in GROUPS.values() for f in dataclasses.fields(s)} <= set(WRONG)  # no type left out
+    assert keys == {k for k, _ in LEAVES} and len(keys) >= 60
+    assert "env.launch.overrides" in keys  # nested sections are covered too
+    assert {kind for _, kind in LEAVES} <= set(WRONG)  # no type left out
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import datetime
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -67,19 +69,20 @@ def test_runs_started_in_the_same_second_as_another_never_share_its_directory(tm
 
 
 def test_latest_is_the_newest_checkpoint_not_the_last_directory_name(tmp_path):
-    # An older sweep job's directory, laid out as Hydra's -m wrote it (<name>/multirun_<timestamp>/<job>/; this
-    # version puts sweep jobs next to single runs, but old sweeps stay on disk).
-    code, _, err = run(tmp_path, [*BASE, "experiment.max_iterations=1", "experiment.seed=1"])
-    assert code == 0, err[-3000:]
-    (first,) = run_dirs(tmp_path)
-    sweep_run = first.parent / f"multirun_{first.name}" / "0"
-    sweep_run.parent.mkdir()
-    first.rename(sweep_run)
-    time.sleep(1.1)
     code, _, err = run(tmp_path, [*BASE, "experiment.max_iterations=2"])
     assert code == 0, err[-3000:]
-    (single,) = [d for d in run_dirs(tmp_path) if d != sweep_run]
+    (single,) = run_dirs(tmp_path)
+    # An older sweep job's directory, laid out as Hydra's -m wrote it (<name>/multirun_<timestamp>/<job>/; this
+    # version puts sweep jobs next to single runs, but old sweeps stay on disk), with a checkpoint written an hour
+    # before the single run's.
+    sweep_run = single.parent / f"multirun_{single.name}" / "0"
+    sweep_run.mkdir(parents=True)
+    shutil.copy(single / "model_2.pt", sweep_run / "model_7.pt")
+    shutil.copy(single / "config.yaml", sweep_run / "config.yaml")
+    an_hour_ago = (single / "model_2.pt").stat().st_mtime - 3600
+    os.utime(sweep_run / "model_7.pt", (an_hour_ago, an_hour_ago))
     assert single.name < sweep_run.parent.name  # by name the sweep sorts last: "2026-..." < "multirun_2026-..."
+    time.sleep(1.1)
     code, _, err = run(tmp_path, [*BASE, "experiment.max_iterations=3", "checkpoint.resume=latest"])
     assert code == 0, err[-3000:]
     (resumed,) = [d for d in run_dirs(tmp_path) if d not in (sweep_run, single)]

@@ -89,9 +89,8 @@ def test_cli_worker_killed_mid_rollout_run_finishes_and_every_rollout_adds_up(tm
     s = read_summary(run)
     assert s["status"] == "finished" and s["env_steps"] >= 2048
     assert s["worker_restarts"] == 1 and victim_pid not in s["worker_pids"]  # replaced, and counted
-    assert f"restarting worker 0 (restart 1/10): worker 0 (pid {victim_pid}) was killed by signal 9 (SIGKILL)" in (
-        out + err
-    )  # and logged
+    logged = f"restarting worker 0 (restart 1/10): worker 0 (pid {victim_pid}, env.id='fault_envs:SlowPendulum-v0') "
+    assert logged + "was killed by signal 9 (SIGKILL)" in out + err  # and logged, with the env it was stepping
     acc = s["accounting"]
     # never trained on: no NaN (poisoned or unwritten) sample reached the learner, and the victim's trained
     # rollouts are exactly its complete ones, indices 0..n-1, no duplicate, none skipped

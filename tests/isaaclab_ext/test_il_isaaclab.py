@@ -344,6 +344,7 @@ def test_to_train_config_maps_every_field():
         "keep_last": 2,
         "save_on_exit": False,
         "resume": "runs/model_5.pt",
+        "allow_env_change": False,
     }
     assert dataclasses.asdict(train.experiment) == {
         "name": "exp",

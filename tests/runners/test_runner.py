@@ -80,3 +80,42 @@ def test_budgets_stop_the_loop(tmp_path, budget):
     _, summary, _ = run(cfg, tmp_path, [TargetReachEnv(8), TargetReachEnv(8)])
     assert summary["stop_reason"] == budget
     assert summary["env_steps"] == (960 if budget == "max_env_steps" else 640)  # 700 is reached in the 3rd iteration
+
+
+def test_a_second_ctrl_c_inside_an_update_undoes_it_and_saves_the_last_finished_iteration(tmp_path):
+    # Real SIGINTs to this process while the runner's handlers are installed: the first asks for a stop, the second
+    # interrupts the update in progress (after it changed the weights). The checkpoint must then hold the state
+    # after the last finished iteration, the one its name and "iteration" say, not a half-applied update.
+    import os
+    import signal
+
+    import torch
+
+    cfg = config(tmp_path)
+    cfg.experiment.max_iterations = 10
+    envs = [TargetReachEnv(8), TargetReachEnv(8)]
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    runner = build_runner(cfg, str(run_dir), envs[0].spec, envs=envs)
+    original = runner.alg.update
+    seen = {}
+
+    def update_then_two_signals(batch, version):
+        if runner.iteration < 2:
+            return original(batch, version)
+        seen["before"] = {k: v.clone() for k, v in runner.model.state_dict().items()}
+        stats = original(batch, version)  # the weights change...
+        seen["after"] = {k: v.clone() for k, v in runner.model.state_dict().items()}
+        os.kill(os.getpid(), signal.SIGINT)  # ...then Ctrl-C twice before the iteration is counted
+        os.kill(os.getpid(), signal.SIGINT)
+        return stats
+
+    runner.alg.update = update_then_two_signals
+    summary = runner.train()
+    assert summary["status"] == "interrupted" and summary["stop_reason"] == "SIGINT"
+    assert summary["iterations"] == 2 and summary["last_checkpoint"] == str(run_dir / "model_2.pt")
+    saved = torch.load(run_dir / "model_2.pt", weights_only=True)
+    assert saved["iteration"] == 2
+    assert all(torch.equal(saved["model"][k], seen["before"][k]) for k in seen["before"])
+    assert any(not torch.equal(seen["after"][k], seen["before"][k]) for k in seen["before"])
+    assert signal.getsignal(signal.SIGINT) is not runner.signals._handle  # handlers restored

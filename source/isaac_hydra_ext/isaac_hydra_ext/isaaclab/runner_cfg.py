@@ -41,6 +41,7 @@ RUN_FIELDS: dict[str, str] = {
     "save_interval": "checkpoint.every_iterations",
     "keep_last_checkpoints": "checkpoint.keep_last",
     "save_on_exit": "checkpoint.save_on_exit",
+    "allow_env_change": "checkpoint.allow_env_change",
     "log_interval": "logging.log_every_iterations",
     "episode_window": "logging.episode_window",
     "console": "logging.console",
@@ -98,6 +99,8 @@ class APPORunnerCfg(PPOConfig):
     """Regex of the run directory to resume from, under ``<output_dir>/<experiment_name>/`` (the latest match)."""
     load_checkpoint: str = "model_.*.pt"
     """Regex of the checkpoint file in that run (the highest iteration that matches)."""
+    allow_env_change: bool = False
+    """Resume a checkpoint written for another task id (refused otherwise, even when the shapes match)."""
 
     # ---- runner: env interface --------------------------------------------------------------------------------
     clip_actions: float = 0.0

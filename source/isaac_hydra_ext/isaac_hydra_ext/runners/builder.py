@@ -234,15 +234,22 @@ def build_runner(
         hurry=lambda: signals.hurry,
     )
     # Console banner + progress, TensorBoard, metrics.jsonl, W&B, videos, curves: all behind RunLogger.
-    logger = RunLogger.from_config(
-        cfg,
-        run_dir,
-        enabled=is_main,
-        device=str(device),
-        resumed_from=resume.path if resume else None,
-        env_steps=resume.env_steps if resume else 0,
-        iteration=resume.iteration if resume else 0,
-    )
+    video = training_video_recorder(cfg, run_dir) if is_main else None
+    try:
+        logger = RunLogger.from_config(
+            cfg,
+            run_dir,
+            enabled=is_main,
+            device=str(device),
+            resumed_from=resume.path if resume else None,
+            env_steps=resume.env_steps if resume else 0,
+            iteration=resume.iteration if resume else 0,
+            video=video,
+        )
+    except BaseException:
+        if video is not None:
+            video.close(timeout=10.0, cancel=True)  # the recorder process must not outlive a logger that never started
+        raise
     if is_main:
         with open(os.path.join(run_dir, "config.yaml"), "w") as f:
             f.write(config_to_yaml(cfg))
