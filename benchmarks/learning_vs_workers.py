@@ -33,8 +33,12 @@ PUBLISHED = {"hopper": 2382.86, "halfcheetah": 1442.64, "walker2d": 2287.95}
 """CleanRL ppo_continuous_action.py, MuJoCo v4, mean return at 1M samples (docs.cleanrl.dev, tag pr-424)."""
 
 
-def run_one(env: str, workers: int, seed: int, samples: int, extra: list[str], timeout: float) -> dict:
-    """One training run; its curve (env steps, wall time, mean return) and whether it warned of a slow learner."""
+def run_one(env: str, workers: int, seed: int, samples: int, extra: list[str], max_wall_s: float) -> dict:
+    """One training run; its curve (env steps, wall time, mean return) and whether it warned of a slow learner.
+
+    ``max_wall_s`` > 0 stops the run there (the trainer's own ``experiment.max_wall_time_s``: it exits cleanly with
+    what it logged), so a suite with a time limit still gets partial curves.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp) / "run"
         cmd = [
@@ -53,20 +57,24 @@ def run_one(env: str, workers: int, seed: int, samples: int, extra: list[str], t
             "checkpoint.save_on_exit=false",
             "logging.console=none",
             "logging.tensorboard=false",
+            f"experiment.max_wall_time_s={max_wall_s}",
             *extra,
         ]
         start = time.time()
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=(max_wall_s or 86400) + 300)
         wall = time.time() - start
         runs = sorted(Path(tmp, "lw").glob("*/metrics.jsonl"))
         lines = [json.loads(x) for x in runs[-1].read_text().splitlines()] if runs else []
         log = (runs[-1].parent / "train.log").read_text() if runs and (runs[-1].parent / "train.log").exists() else ""
+        summary = runs[-1].parent / "summary.json" if runs else None
+        stop = json.loads(summary.read_text()).get("stop_reason") if summary and summary.exists() else None
     curve = [(x["env_steps"], x["wall_time_s"], x.get("train/mean_return")) for x in lines]
     return {
         "env": env,
         "workers": workers,
         "seed": seed,
         "returncode": proc.returncode,
+        "stop_reason": stop,
         "process_wall_s": wall,
         "curve": curve,
         "learner_bound_warning": "learner-bound" in log or "learner-bound" in proc.stdout,
@@ -147,7 +155,12 @@ def main() -> None:
         help="sample counts to read the return at (default: 1M, 3M up to --samples, else --samples)",
     )
     parser.add_argument("--parallel", type=int, default=1, help="runs at once (throughput figures need 1)")
-    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
+    parser.add_argument(
+        "--max-wall-s",
+        type=float,
+        default=0.0,
+        help="stop each run after this many seconds of training (0: only --samples)",
+    )
     parser.add_argument("--out", default="")
     parser.add_argument("--no-doc", action="store_true")
     parser.add_argument("extra", nargs=argparse.REMAINDER, help="trainer overrides for every run, after --")
@@ -165,9 +178,9 @@ def main() -> None:
         for s in args.seeds.split(",")
     ]
     with ThreadPoolExecutor(max(1, args.parallel)) as pool:
-        results = list(pool.map(lambda j: run_one(*j, args.samples, extra, args.timeout), jobs))
+        results = list(pool.map(lambda j: run_one(*j, args.samples, extra, args.max_wall_s), jobs))
     for r in results:
-        brief = {k: r[k] for k in ("env", "workers", "seed", "returncode")}
+        brief = {k: r[k] for k in ("env", "workers", "seed", "returncode", "stop_reason")}
         print(
             json.dumps(brief | {"final": r["curve"][-1] if r["curve"] else None})
             + (f" {r['stderr_tail']}" if r["returncode"] else ""),

@@ -48,8 +48,11 @@ class LearnerBoundCheck:
     window: int = 5
     """Iterations measured before the verdict."""
     learn_s: list[float] = field(default_factory=list)
+    """Learner seconds of each measured iteration."""
     collect_s: list[float] = field(default_factory=list)
+    """Seconds the collectors needed for each measured iteration's rollouts (busy time / parallel collectors)."""
     seen: int = 0
+    """Iterations observed so far (warm-up included)."""
     verdict: bool | None = None
     """None until decided; then whether the run is learner-bound."""
 
