@@ -306,3 +306,14 @@ def test_runner_reports_mode_lag_counts_and_overlap_and_learns(tmp_path, mode):
     assert all(0.0 <= line["perf/overlap"] <= 1.0 and line["perf/collector_busy_s"] > 0 for line in lines)
     assert summary["mean_return"] > -3.5, summary["mean_return"]  # random: about -6.7
     assert collector_threads() == [] and env.closed
+
+
+@pytest.mark.parametrize("mode,cores,expected", [("async", 2, 1), ("async", 16, 15), ("async", 1, 1), ("sync", 2, 2)])
+def test_learner_leaves_a_core_to_the_collector_thread(monkeypatch, mode, cores, expected):
+    from isaac_hydra_ext.runners import builder
+
+    monkeypatch.setattr(builder, "available_cores", lambda: cores)
+    cfg = TrainConfig(ppo=PPOConfig(mode=mode, num_workers=0))
+    assert builder.learner_threads(cfg) == expected
+    cfg.experiment.torch_threads = 3  # an explicit setting wins
+    assert builder.learner_threads(cfg) == 3
