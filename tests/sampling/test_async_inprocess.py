@@ -208,6 +208,21 @@ def test_stop_joins_a_collector_inside_a_rollout_and_does_not_announce_it():
     assert len(sampler.ready) == 0 and env.steps_taken < T  # the partial rollout was dropped
 
 
+def test_stop_in_a_hurry_leaves_a_hung_step_behind_without_closing_its_env():
+    env = GatedEnv(B)  # env.step never returns until the gate opens: a hung simulator
+    hurry = threading.Event()
+    sampler, _ = make(env)
+    sampler.hurry = hurry.is_set
+    sampler.start()
+    assert env.inside.wait(timeout=30)
+    threading.Timer(0.3, hurry.set).start()  # a further Ctrl-C while stop() waits
+    sampler.stop()
+    assert sampler.thread.is_alive() and sampler.thread.daemon and not env.closed
+    env.gate.set()  # the step returns; the thread sees the stop at its next step and ends
+    sampler.thread.join(timeout=30)
+    assert collector_threads() == [] and len(sampler.ready) == 0
+
+
 def test_stop_request_ends_the_wait_for_rollouts():
     env = GatedEnv(B)
     requested = threading.Event()
