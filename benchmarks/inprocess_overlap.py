@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -262,10 +263,16 @@ def child_profile(trace_dir: str, iterations: int, warmup: int, argv: list[str])
 
 
 # ---- report -------------------------------------------------------------------------------------------------
+def fmt(value: float, spec: str) -> str:
+    """``value`` formatted with ``spec``, or ``-`` when it was not measured (NaN: no in-process collector)."""
+    return "-" if math.isnan(value) else format(value, spec)
+
+
 def table(results: dict) -> str:
     """One row per setup: medians over the repeats."""
     rows = []
-    for mode in results["runs"]:
+    workers = sorted((k for k in results["runs"] if k.startswith("workers=")), key=lambda k: int(k.split("=")[1]))
+    for mode in [m for m in (*MODES, *workers) if m in results["runs"]]:
         runs = results["runs"][mode]
         if not runs:
             continue
@@ -276,13 +283,13 @@ def table(results: dict) -> str:
         row = [
             mode,
             len(runs),
-            f"{med('iteration_s'):.3f}",
-            f"{med('env_steps_per_s'):,.0f}",
-            f"{med('learner_wait_s'):.3f}",
-            f"{med('learn_s'):.3f}",
-            f"{med('collector_busy_s'):.3f}",
-            f"{med('overlap'):.2f}",
-            f"{med('lag'):.2f}",
+            fmt(med("iteration_s"), ".3f"),
+            fmt(med("env_steps_per_s"), ",.0f"),
+            fmt(med("learner_wait_s"), ".3f"),
+            fmt(med("learn_s"), ".3f"),
+            fmt(med("collector_busy_s"), ".3f"),
+            fmt(med("overlap"), ".2f"),
+            fmt(med("lag"), ".2f"),
         ]
         gpu = [r["gpu"] for r in results.get("profiled", {}).get(mode, []) if r.get("gpu")]
         row.append(f"{median([g['concurrent_fraction'] for g in gpu]):.2f}" if gpu else "-")
@@ -324,6 +331,7 @@ def main() -> int:
     parser.add_argument("--out", default="", help="Write the results as JSON.")
     parser.add_argument("--no-doc", action="store_true", help="Do not append to docs/benchmarks.md.")
     parser.add_argument("--from", dest="from_file", default="", help="Append the results of this JSON file.")
+    parser.add_argument("--note", default="", help="A remark printed under the table (e.g. the machine's load).")
     parser.add_argument("--child-profile", default="", help=argparse.SUPPRESS)
     parser.add_argument("overrides", nargs="*", help="Extra overrides for every run (after --).")
     if "--child-profile" in sys.argv:
@@ -338,6 +346,7 @@ def main() -> int:
             "machine": machine(),
             "versions": versions("torch", "mujoco"),
             "commit": git_commit(),
+            "command": " ".join([Path(sys.executable).name, *sys.argv]),
             "config": {k: v for k, v in vars(args).items() if k not in ("from_file", "child_profile")},
             "runs": {setup: [] for setup in setups(args)},
         }
@@ -352,6 +361,10 @@ def main() -> int:
                 results.setdefault("profiled", {}).setdefault(mode, []).append(result)  # timings skewed: apart
                 print(f"{mode} (profiled): {json.dumps(result)}", flush=True)
     text = table(results)
+    note = args.note or results.get("note", "")
+    if note:
+        results["note"] = note
+        text += f"\n\n{note}"
     print(text)
     if args.out:
         write_json(args.out, results)
@@ -359,7 +372,14 @@ def main() -> int:
         cfg = results["config"]
         total = cfg["num_envs"] if cfg["task"] else cfg["envs"]
         what = (cfg["task"] or cfg["preset"]) + (f", {total} envs" if total else "")
-        append_entry(SECTION, f"{what}, {cfg['device']}", text, measured=results if args.from_file else None)
+        what += "".join(f", {o}" for o in cfg.get("overrides", []))
+        append_entry(
+            SECTION,
+            f"{what}, {cfg['device']}",
+            text,
+            command=results.get("command"),
+            measured=results if args.from_file else None,
+        )
     return 0
 
 

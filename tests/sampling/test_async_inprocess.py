@@ -208,6 +208,21 @@ def test_stop_joins_a_collector_inside_a_rollout_and_does_not_announce_it():
     assert len(sampler.ready) == 0 and env.steps_taken < T  # the partial rollout was dropped
 
 
+def test_stop_in_a_hurry_leaves_a_hung_step_behind_without_closing_its_env():
+    env = GatedEnv(B)  # env.step never returns until the gate opens: a hung simulator
+    hurry = threading.Event()
+    sampler, _ = make(env)
+    sampler.hurry = hurry.is_set
+    sampler.start()
+    assert env.inside.wait(timeout=30)
+    threading.Timer(0.3, hurry.set).start()  # a further Ctrl-C while stop() waits
+    sampler.stop()
+    assert sampler.thread.is_alive() and sampler.thread.daemon and not env.closed
+    env.gate.set()  # the step returns; the thread sees the stop at its next step and ends
+    sampler.thread.join(timeout=30)
+    assert collector_threads() == [] and len(sampler.ready) == 0
+
+
 def test_stop_request_ends_the_wait_for_rollouts():
     env = GatedEnv(B)
     requested = threading.Event()
@@ -306,3 +321,14 @@ def test_runner_reports_mode_lag_counts_and_overlap_and_learns(tmp_path, mode):
     assert all(0.0 <= line["perf/overlap"] <= 1.0 and line["perf/collector_busy_s"] > 0 for line in lines)
     assert summary["mean_return"] > -3.5, summary["mean_return"]  # random: about -6.7
     assert collector_threads() == [] and env.closed
+
+
+@pytest.mark.parametrize("mode,cores,expected", [("async", 2, 1), ("async", 16, 15), ("async", 1, 1), ("sync", 2, 2)])
+def test_learner_leaves_a_core_to_the_collector_thread(monkeypatch, mode, cores, expected):
+    from isaac_hydra_ext.runners import builder
+
+    monkeypatch.setattr(builder, "available_cores", lambda: cores)
+    cfg = TrainConfig(ppo=PPOConfig(mode=mode, num_workers=0))
+    assert builder.learner_threads(cfg) == expected
+    cfg.experiment.torch_threads = 3  # an explicit setting wins
+    assert builder.learner_threads(cfg) == 3

@@ -50,6 +50,10 @@ _POLL_S = 0.05
 """How often a waiting thread re-checks the stop request and the other thread's state."""
 
 
+STOP_TIMEOUT_S = 60.0
+"""How long :meth:`AsyncInProcessSampler.stop` waits for the collector thread to finish its env step."""
+
+
 class _Stopped(Exception):
     """Raised inside the collector thread (from its per-step weight check) when a stop was requested."""
 
@@ -104,6 +108,7 @@ class AsyncInProcessSampler(_Publishing):
         learner_policy: The learner's policy, copied once into the snapshot (same architecture and normalizer).
         rollouts_per_iteration: R, rollouts the learner takes per iteration.
         stop_requested: Polled while the learner waits for a rollout (Ctrl-C / SIGTERM).
+        hurry: Polled while :meth:`stop` waits for the thread (a further Ctrl-C: stop waiting).
 
     """
 
@@ -118,6 +123,7 @@ class AsyncInProcessSampler(_Publishing):
         learner_policy: GaussianPolicy,
         rollouts_per_iteration: int,
         stop_requested: Callable[[], bool] = lambda: False,
+        hurry: Callable[[], bool] = lambda: False,
     ):
         """Build the snapshot policy and the collector (which resets the env); the thread starts in :meth:`start`."""
         if slots < rollouts_per_iteration:
@@ -127,6 +133,7 @@ class AsyncInProcessSampler(_Publishing):
         self.mode = "async"
         self.rollouts_per_iteration = rollouts_per_iteration
         self.stop_requested = stop_requested
+        self.hurry = hurry
         self.env = env
         self.device = torch.device(env.device)
         self.snapshot: GaussianPolicy = copy.deepcopy(learner_policy).to(self.device)
@@ -287,14 +294,20 @@ class AsyncInProcessSampler(_Publishing):
         return version
 
     def stop(self) -> None:
-        """Stop the thread at its next env step, join it, and close the env (nothing is left running)."""
+        """Stop the thread at its next env step, join it, and close the env (nothing is left running).
+
+        A thread stuck inside ``env.step`` is waited for at most :data:`STOP_TIMEOUT_S` (less once ``hurry()``);
+        then it is left behind as a daemon thread, and the env it is using is not closed under it.
+        """
         with self.cond:
             self.stopping = True
             self.cond.notify_all()
         if self.thread is not None:
-            self.thread.join(timeout=60.0)
-            if self.thread.is_alive():  # a hung env.step: the daemon thread cannot be killed; leave the env open
-                log.error("the in-process collector thread did not stop within 60 s (env.step hung?)")
+            deadline = time.monotonic() + STOP_TIMEOUT_S
+            while self.thread.is_alive() and time.monotonic() < deadline and not self.hurry():
+                self.thread.join(timeout=_POLL_S)
+            if self.thread.is_alive():  # a hung env.step: a thread cannot be killed; leave it (a daemon) and the env
+                log.error("the in-process collector thread is still inside env.step; not waiting for it")
                 return
         if self.cuda and self.previous_stream is not None:
             torch.cuda.current_stream(self.device).synchronize()

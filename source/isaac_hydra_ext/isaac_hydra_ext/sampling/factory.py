@@ -106,7 +106,7 @@ def make_sampler(
                 "ppo.mode=sync (agent.mode=sync, --mode sync) or worker processes (ppo.num_workers >= 1)"
             )
         return AsyncInProcessSampler(
-            envs[0], buffer, publisher, K, seed, env_cfg.clip_actions, policy, per_iteration, stop_requested
+            envs[0], buffer, publisher, K, seed, env_cfg.clip_actions, policy, per_iteration, stop_requested, hurry
         )
     return InProcessSampler(
         envs, buffer, publisher, K, seed, model_cfg, env_cfg.clip_actions, "sync", per_iteration, learner_policy=policy
