@@ -17,18 +17,23 @@ class TargetReachEnv:
 
     horizon = 20
 
-    def __init__(self, num_envs: int, device: str = "cpu"):
+    def __init__(self, num_envs: int, device: str = "cpu", busy_matmuls: int = 0):
+        """``device``: where the state and every returned tensor live (a GPU env, as Isaac Lab's are, on "cuda").
+        ``busy_matmuls``: square 512x512 products queued per step on ``device``, so a GPU step takes time (as a
+        simulator's kernels do) and the collector and the learner really overlap."""
         self.num_envs = num_envs
         self.device = torch.device(device)
         self.spec = EnvSpec(obs_dim=1, act_dim=1, max_episode_steps=self.horizon)
         self.generator = torch.Generator().manual_seed(0)
-        self.x = torch.zeros(num_envs)
-        self.t = torch.zeros(num_envs, dtype=torch.int64)
+        self.x = torch.zeros(num_envs, device=self.device)
+        self.t = torch.zeros(num_envs, dtype=torch.int64, device=self.device)
+        self.busy = torch.ones(512, 512, device=self.device) / 512 if busy_matmuls else None
+        self.busy_matmuls = busy_matmuls
         self.steps_taken = 0
         self.closed = False
 
     def _start(self, n: int) -> torch.Tensor:
-        return torch.rand(n, generator=self.generator) * 2 - 1
+        return (torch.rand(n, generator=self.generator) * 2 - 1).to(self.device)
 
     def reset(self, seed: int | None = None):
         if seed is not None:
@@ -39,7 +44,11 @@ class TargetReachEnv:
 
     def step(self, actions: torch.Tensor) -> EnvStep:
         self.steps_taken += 1
-        self.x = self.x + 0.1 * actions.reshape(-1).clamp(-1, 1).cpu()
+        busy = self.busy
+        for _ in range(self.busy_matmuls):
+            assert busy is not None
+            busy = busy @ self.busy  # simulated simulator work on the env's stream; the result stays ~ones/512
+        self.x = self.x + 0.1 * actions.reshape(-1).to(self.device).clamp(-1, 1)
         self.t += 1
         reward = -(self.x**2)
         truncated = self.t >= self.horizon
@@ -50,7 +59,7 @@ class TargetReachEnv:
         return EnvStep(
             obs=self.x.unsqueeze(-1).clone(),
             reward=reward.float(),
-            terminated=torch.zeros(self.num_envs, dtype=torch.bool),
+            terminated=torch.zeros(self.num_envs, dtype=torch.bool, device=self.device),
             truncated=truncated,
             final_obs=final,
         )

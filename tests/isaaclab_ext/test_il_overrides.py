@@ -105,6 +105,13 @@ def test_none_where_the_annotation_or_the_idiom_allows_it():
     assert env.maybe_seed is None
 
 
+def test_none_for_a_plain_str_field_is_the_text():
+    # ``agent.logger=none`` (the value rsl_rl and our runner cfg use to switch logging off) was parsed to None and
+    # refused as "expects str": a str field that cannot be None takes the word as written
+    env, agent = apply("agent.run_name=none", "env.device=null")
+    assert agent.run_name == "none" and env.device == "null"
+
+
 @pytest.mark.parametrize(
     ("arg", "expected"),
     [

@@ -254,12 +254,16 @@ def _convert_literal(value: Any, tp: Any, text: str | None) -> Any:
 
 
 def _convert_scalar(value: Any, tp: type, text: str | None) -> Any:
-    """A ``bool``/``int``/``str``/``None`` value of exactly that type; ``float`` also takes ints; ``str`` any text."""
+    """A ``bool``/``int``/``str``/``None`` value of exactly that type; ``float`` also takes ints; ``str`` any text.
+
+    A plain ``str`` field (one that cannot be None) takes ``none``/``null`` as that text: ``agent.logger=none``
+    is the logger named "none", not a None the field cannot hold.
+    """
     if type(value) is tp:
         return value
     if tp is float and type(value) is int:
         return float(value)
-    if tp is str and value is not None and text is not None:
+    if tp is str and text is not None:
         return _unquote(text)
     raise _Mismatch(_describe(tp))
 

@@ -27,6 +27,10 @@ from .base import Sampler
 from .samplers import InProcessSampler, ProcessSampler, shared_weights_for
 from .worker_pool import WorkerPool
 
+GPU_ASYNC_IN_PROCESS_REFUSED = True
+"""Refuse ``ppo.mode=async`` with ``num_workers=0`` for a GPU env (see :func:`make_sampler`); tests and the
+diagnostics in benchmarks/ switch it off to run the mode on a GPU on purpose."""
+
 
 class UnsupportedSamplerError(ValueError):
     """The configuration asks for a collection mode this env cannot run (one line, shown as a configuration error)."""
@@ -99,7 +103,7 @@ def make_sampler(
             envs, buffer, publisher, K, seed, model_cfg, env_cfg.clip_actions, "serial", per_iteration
         )
     if sampler_cfg.mode == "async":
-        if env_device.type == "cuda":
+        if env_device.type == "cuda" and GPU_ASYNC_IN_PROCESS_REFUSED:
             raise UnsupportedSamplerError(
                 "ppo.mode=async with ppo.num_workers=0 is not supported for GPU envs yet: on the H200 the collector "
                 "thread stepping Newton beside the GPU update collapsed training (docs/isaaclab.md); use "
