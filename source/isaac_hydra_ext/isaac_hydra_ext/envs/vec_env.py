@@ -38,6 +38,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from .deployment import task_hooks
+
 
 @dataclass
 class EnvSpec:
@@ -55,6 +57,12 @@ class EnvSpec:
     """Upper action bounds (empty: unbounded)."""
     max_episode_steps: int = 0
     """Time limit in steps (0: unknown)."""
+    deployment: dict[str, Any] = field(default_factory=dict)
+    """The task's :class:`~.deployment.DeploymentInfo` as a dict (joint names, default joint positions, action
+    scale, control period, observation terms); empty when the task has no ``deployment_info()`` hook."""
+    mirror: str = ""
+    """``package.module:function`` of the task's left-right mirror factory ``(EnvSpec) -> mirror``
+    (:mod:`.symmetry`), named by the task; empty when it has none."""
 
 
 @dataclass
@@ -192,6 +200,7 @@ class GymVecEnv:
             action_high=high.tolist() if bounded else [],
             max_episode_steps=int(limit),
         )
+        self.spec.deployment, self.spec.mirror = task_hooks(self._env)
         self.device = torch.device("cpu")
 
     def _split(self, obs: Any) -> tuple[np.ndarray, np.ndarray | None]:
