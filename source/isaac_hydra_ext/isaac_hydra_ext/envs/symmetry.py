@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 import torch
 
+from ..config.schema import AlgorithmConfig
 from .vec_env import EnvSpec
 
 
@@ -213,4 +214,35 @@ def resolve_mirror(name: str, spec: EnvSpec) -> TaskMirror:
         y = getattr(mirror, method)(x)
         if y.shape != x.shape or not torch.allclose(getattr(mirror, method)(y), x, atol=1e-6):
             raise MirrorError(f"mirror function {name!r}: {method} is not a shape-keeping involution")
+    return mirror
+
+
+def task_mirror(cfg: AlgorithmConfig, spec: EnvSpec, env_id: str = "") -> TaskMirror | None:
+    """The mirror symmetry augmentation uses (None when ``cfg`` switches symmetry off).
+
+    ``cfg.mirror_function`` if set, else the factory the task names (``spec.mirror``). Raises :class:`MirrorError`
+    (one line naming the switch and what to set) when there is none, it cannot be built, or the critic has its own
+    observation (``spec.critic_obs_dim``) that the mirror cannot mirror while data augmentation is on.
+    """
+    switches = [k for k in ("use_data_augmentation", "use_mirror_loss") if getattr(cfg, k)]
+    if not switches:
+        return None
+    name = cfg.mirror_function or spec.mirror
+    flags = " and ".join(f"ppo.{k}=true" for k in switches)
+    if not name:
+        env = f"env.id={env_id!r}" if env_id else "the env"
+        raise MirrorError(
+            f"{flags} needs the task's mirror function, and {env} names none: set "
+            "ppo.mirror_function=package.module:function (a factory (EnvSpec) -> mirror; see "
+            "isaac_hydra_ext.envs.symmetry) or switch symmetry off"
+        )
+    mirror = resolve_mirror(name, spec)
+    if cfg.use_data_augmentation and spec.critic_obs_dim > 0:
+        try:
+            mirror.mirror_critic_observation(torch.zeros(1, spec.critic_obs_dim))  # type: ignore[attr-defined]
+        except (AttributeError, MirrorError):
+            raise MirrorError(
+                f"ppo.use_data_augmentation=true with a privileged critic observation ({spec.critic_obs_dim} values) "
+                f"needs mirror_critic_observation(), which mirror function {name!r} does not provide"
+            ) from None
     return mirror
