@@ -217,3 +217,26 @@ def test_the_reach_task_still_learns_with_symmetry_on_and_its_policy_is_symmetri
         policy = runner.alg.model.policy
         gap = (policy(x) + policy(-x)).abs().max()
     assert float(gap) < 0.1, float(gap)
+
+
+def test_go1_trains_with_symmetry_in_worker_processes_the_mirror_found_by_the_learner(tmp_path):
+    # The async pipeline with a real worker process: the learner builds the mirror from the env spec it probed (the
+    # workers know nothing about symmetry) and logs the mirror loss.
+    import json
+
+    from conftest import run_trainer
+
+    args = [
+        "env=mujoco_go1",
+        "ppo.num_workers=1",
+        "ppo.envs_per_worker=8",
+        "ppo.steps_per_env=16",
+        "experiment.max_iterations=2",
+    ]
+    args += ["ppo.use_data_augmentation=true", "ppo.use_mirror_loss=true", "ppo.mirror_loss_coeff=0.5"]
+    res = run_trainer([*args, "logging.console=none"], tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    (metrics,) = list((tmp_path / "runs").rglob("metrics.jsonl"))
+    rows = [json.loads(line) for line in metrics.read_text().splitlines()]
+    assert len(rows) == 2 and all(math.isfinite(r["loss/symmetry"]) and r["loss/symmetry"] > 0 for r in rows)
+    assert rows[-1]["updates/minibatch_steps"] == 5 * 4

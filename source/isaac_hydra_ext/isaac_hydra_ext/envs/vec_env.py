@@ -18,6 +18,10 @@ What a gymnasium environment must provide to be trained (``env.backend=gym``):
   The trainer averages each key over the rollout and logs it under the same name; play
   (:mod:`.replay`) averages each over the finished episodes and prints it under the same name.
 
+Optional task hooks (:mod:`.deployment`), read into :class:`EnvSpec` when the env is made: ``deployment_info()``
+(joint order, defaults, action scale, control period, observation terms: written into the exported ONNX) and
+``mirror_function`` (the ``module:function`` of its left-right mirror factory, for symmetry augmentation).
+
 Optional, for videos (play, evaluation clips; :mod:`.video`): a VecEnv that can film one of its envs has
 
 * ``render_frame(env_index: int) -> np.ndarray``: the current (H, W, 3) uint8 RGB frame of env ``env_index``;
