@@ -66,3 +66,14 @@ class TargetReachEnv:
 
     def close(self) -> None:
         self.closed = True
+
+
+def reach_mirror(spec: EnvSpec):
+    """The reach task's mirror (the task is symmetric about the origin): x -> -x, a -> -a."""
+    from isaac_hydra_ext.envs.symmetry import Mirror, SignedPermutation
+
+    return Mirror(SignedPermutation([0], [-1.0]), SignedPermutation([0], [-1.0]))
+
+
+REACH_MIRROR = "memory_envs:reach_mirror"
+"""``mirror_function`` of :class:`TargetReachEnv`."""

@@ -44,6 +44,8 @@ BAD_VALUES = {
     "ppo.max_worker_restarts": -1,
     "ppo.heartbeat_timeout_s": 0.0,
     "ppo.max_nonfinite_updates": 0,
+    "ppo.mirror_loss_coeff": -0.5,
+    "ppo.mirror_function": "no colon",
     "env.backend": "",
     "env.id": "",
     "env.max_episode_steps": -5,

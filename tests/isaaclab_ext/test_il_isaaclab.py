@@ -324,7 +324,13 @@ def test_to_train_config_maps_every_field():
     agent.logger, agent.log_interval, agent.episode_window, agent.console = "none", 5, 20, "none"
     agent.max_wall_time_s, agent.torch_threads, agent.clip_actions = 60.0, 3, 1.5
     agent.learning_rate = 0.0003
+    agent.use_data_augmentation, agent.use_mirror_loss, agent.mirror_loss_coeff = True, True, 0.5  # rsl_rl's names
     train = agent.to_train_config(ROUGH, num_envs=64, resume_path="runs/model_5.pt", distributed=True)
+    assert (train.ppo.use_data_augmentation, train.ppo.use_mirror_loss, train.ppo.mirror_loss_coeff) == (
+        True,
+        True,
+        0.5,
+    )
     assert isinstance(train, TrainConfig)
     assert (train.env.backend, train.env.id, train.env.clip_actions) == ("isaaclab", ROUGH, True)
     assert train.env.kwargs == {"clip_actions": 1.5, "init_at_random_ep_len": True}

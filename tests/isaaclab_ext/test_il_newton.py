@@ -209,6 +209,17 @@ with compat.open_task({task!r}, {{"device": "cpu"}}, overrides=overrides) as ses
     out.update(spec=[vec.spec.obs_dim, vec.spec.act_dim, vec.spec.max_episode_steps],
                exact_final_obs=vec.exact_final_obs, vec_dones=dones, vec_log_keys=sorted(logs),
                final_obs=list(final_shape))
+    # deployment info and the mirror, against the task config and the robot
+    from isaac_hydra_ext.envs.symmetry import resolve_mirror
+    cfg = session.env_cfg
+    default = robot.data.default_joint_pos.torch[0]
+    mirror = resolve_mirror(vec.spec.mirror, vec.spec)
+    obs = vec.reset(seed=3)[0]
+    out.update(deployment=vec.spec.deployment, mirror=vec.spec.mirror,
+               robot_default=default.tolist(), cfg_scale=float(cfg.actions.joint_pos.scale),
+               cfg_period=float(cfg.sim.dt * cfg.decimation),
+               default_mirrored=mirror.mirror_action(default[None])[0].tolist(),
+               obs_twice=bool(torch.allclose(mirror.mirror_observation(mirror.mirror_observation(obs)), obs)))
     vec.close()
 print(json.dumps(out))
 """
@@ -240,6 +251,19 @@ def test_env_steps_on_cpu_with_isaac_lab_go1_sizes_and_extras(tmp_path):
     assert out["spec"] == [48, 12, 15] and out["exact_final_obs"] is True and out["final_obs"] == [4, 48]
     assert out["vec_dones"] >= 4  # every env timed out at least once
     assert "Episode_Termination/time_out" in out["vec_log_keys"]
+    # deployment info read from Isaac Lab's managers, against the robot and the task config
+    info = out["deployment"]
+    assert info["joint_names"] == out["joints"]  # action order = the articulation's (Newton: leg by leg)
+    assert info["default_joint_pos"] == pytest.approx(out["robot_default"])
+    assert info["action_offset"] == pytest.approx(out["robot_default"])  # use_default_offset=True
+    assert info["action_scale"] == pytest.approx([out["cfg_scale"]] * 12) and out["cfg_scale"] == 0.25
+    assert info["control_period_s"] == pytest.approx(out["cfg_period"]) and out["cfg_period"] == pytest.approx(0.02)
+    names = ["base_lin_vel", "base_ang_vel", "projected_gravity", "velocity_commands", "joint_pos", "joint_vel"]
+    assert [t["name"] for t in info["observation_terms"]] == [*names, "actions"]
+    assert [t["stop"] - t["start"] for t in info["observation_terms"]] == [3, 3, 3, 3, 12, 12, 12]
+    # the task's mirror, in this backend's joint order: the default pose is its own mirror image
+    assert out["mirror"] == "isaac_hydra_ext.envs.symmetry:quadruped_mirror"
+    assert out["default_mirrored"] == pytest.approx(out["robot_default"]) and out["obs_twice"]
 
 
 ROUGH_SCRIPT = """
@@ -317,3 +341,14 @@ def test_appo_train_and_play_scripts_run_kitless_on_cpu_offline(tmp_path):
 
     policy = torch.jit.load(str(run / "exported" / "policy.pt"))
     assert policy(torch.zeros(2, 48)).shape == (2, 12)
+    # the ONNX file carries the deployment info, and play prints it
+    import onnx
+
+    meta = {p.key: json.loads(p.value) for p in onnx.load(str(run / "exported" / "policy.onnx")).metadata_props}
+    assert meta["input_names"] == ["obs"] and meta["output_names"] == ["actions"] and meta["task"] == PLAY_TASK
+    assert sorted(meta["joint_names"]) == sorted(
+        f"{leg}_{kind}_joint" for leg in ("FL", "FR", "RL", "RR") for kind in ("hip", "thigh", "calf")
+    )
+    assert meta["action_scale"] == [0.25] * 12 and meta["control_period_s"] == pytest.approx(0.02)
+    assert [t["stop"] for t in meta["observation_terms"]][-1] == 48
+    assert "joints (action order):" in proc.stdout

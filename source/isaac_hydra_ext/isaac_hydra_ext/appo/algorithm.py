@@ -20,6 +20,7 @@ from ..models.normalizer import RunningNormalizer
 from ..storage.rollout_buffer import TrajectoryBatch
 from .losses import clip_fraction, clipped_surrogate, value_loss
 from .returns import bootstrap_next_values, gae, vtrace
+from .symmetry import Mirror, Symmetry, symmetry_enabled
 
 
 class GradSync(Protocol):
@@ -89,9 +90,17 @@ class APPO:
     """Asynchronous PPO: owns the actor-critic, its optimizer and the learning-rate schedule."""
 
     def __init__(
-        self, model: ActorCritic, cfg: AlgorithmConfig, device: torch.device, grad_sync: GradSync | None = None
+        self,
+        model: ActorCritic,
+        cfg: AlgorithmConfig,
+        device: torch.device,
+        grad_sync: GradSync | None = None,
+        mirror: Mirror | None = None,
     ):
-        """Own ``model`` on ``device``; ``cfg`` is the algorithm section only; ``grad_sync`` joins ranks."""
+        """Own ``model`` on ``device``; ``cfg`` is the algorithm section only; ``grad_sync`` joins ranks.
+
+        ``mirror`` is the task's mirror, needed when ``cfg`` switches on symmetry (:mod:`.symmetry`).
+        """
         self.model = model.to(device)
         self.cfg = cfg
         self.device = device
@@ -105,6 +114,9 @@ class APPO:
         self._loss_fn = torch.compile(self._loss) if cfg.compile else self._loss
         self.nonfinite_in_a_row = 0
         self.nonfinite_total = 0
+        if symmetry_enabled(cfg) and mirror is None:
+            raise ValueError("ppo.use_data_augmentation / ppo.use_mirror_loss need the task's mirror")
+        self.symmetry = Symmetry(mirror, cfg, model.asymmetric) if symmetry_enabled(cfg) and mirror else None
 
     # ------------------------------------------------------------------------------------------------
     def _normalizers(self) -> list[tuple[RunningNormalizer, str]]:
@@ -290,6 +302,15 @@ class APPO:
             clip_frac = clip_fraction(ratio, cfg.clip_param)
         return loss, policy_loss, v_loss, entropy, kl, clip_frac
 
+    def _minibatch_loss(self, prepared: PreparedBatch, ids: torch.Tensor, n: int):
+        """:meth:`_loss` of the original samples ``ids`` (of ``n``), their mirror images and the mirror loss."""
+        if not ids.numel():
+            return self._zero_loss()
+        if self.symmetry is None:
+            return self._loss_fn(prepared, ids)
+        loss, *rest = self._loss_fn(prepared, self.symmetry.minibatch_ids(ids, n))
+        return (loss + self.symmetry.loss(self.model.policy, prepared.obs[ids]), *rest)
+
     def _zero_loss(self):
         """A loss with zero gradient for every parameter (a rank's empty minibatch in a distributed update)."""
         zero = sum(p.sum() * 0.0 for p in self.model.parameters())
@@ -312,6 +333,8 @@ class APPO:
         saved = self._snapshot()  # restored if no step of this iteration succeeds (see _restore)
         prepared, stats = self.prepare(batch, learner_version)
         n = prepared.advantages.shape[0]
+        if self.symmetry is not None:  # rows n..2n-1: the mirror images of rows 0..n-1
+            prepared = self.symmetry.augment_batch(prepared, self.model.policy)
         num_minibatches = minibatches_per_epoch(cfg, batch.num_steps * batch.num_envs)
         keys = (
             "loss/policy",
@@ -331,7 +354,7 @@ class APPO:
             for _ in range(cfg.update_epochs):
                 perm = torch.randperm(n, device=self.device)
                 for ids in torch.tensor_split(perm, splits):
-                    loss, pl, vl, ent, kl, cf = self._loss_fn(prepared, ids) if ids.numel() else self._zero_loss()
+                    loss, pl, vl, ent, kl, cf = self._minibatch_loss(prepared, ids, n)
                     kl_value = float(kl)
                     if self.grad_sync is not None:
                         kl_value = self.grad_sync.mean_scalar(kl_value)
@@ -373,6 +396,8 @@ class APPO:
         stats["updates/minibatch_steps"] = float(steps)
         stats["updates/skipped_nonfinite"] = float(skipped)
         stats["updates/skipped_nonfinite_total"] = float(self.nonfinite_total)
+        if self.symmetry is not None:
+            stats.update(self.symmetry.pop_stats())
         return stats
 
     def _snapshot(self) -> tuple[dict[str, torch.Tensor], float]:

@@ -84,6 +84,8 @@ class PlayResult:
     """Format -> path of each exported file."""
     export_problems: list[str] = field(default_factory=list)
     """One line per export that failed or was skipped."""
+    onnx_metadata: dict[str, Any] = field(default_factory=dict)
+    """The exported ONNX file's deployment metadata, read back from it (empty when no ONNX was written)."""
 
 
 def play_problems(cfg: PlayConfig) -> list[str]:
@@ -203,6 +205,7 @@ def play(cfg: PlayConfig) -> PlayResult:
     """
     from ..envs.replay import replay
     from ..models.export import export_after_replay, load_policy
+    from ..models.onnx_metadata import deployment_metadata, read_onnx_metadata
 
     problems = play_problems(cfg)
     if problems:
@@ -217,6 +220,7 @@ def play(cfg: PlayConfig) -> PlayResult:
 
         env_cfg = rendering_env_config(env_cfg)
     env = _make_env(cfg, env_cfg)
+    metadata = deployment_metadata(env.spec.deployment, env_cfg.id)
     try:
         if (env.spec.obs_dim, env.spec.act_dim) != (loaded.obs_dim, loaded.act_dim):
             raise PlayError(
@@ -246,8 +250,10 @@ def play(cfg: PlayConfig) -> PlayResult:
         env.close()
     result = PlayResult(checkpoint, env_cfg.id, report, video="" if recorder is None else recorder.path)
     if cfg.export:  # after the replay: an unwritable run directory or a missing package must not cost the replay
-        exported = export_after_replay(loaded.policy, os.path.join(run_dir, "exported"))
+        exported = export_after_replay(loaded.policy, os.path.join(run_dir, "exported"), metadata)
         result.exported, result.export_problems = exported.paths, exported.problems
+        if "onnx" in exported.paths:
+            result.onnx_metadata = read_onnx_metadata(exported.paths["onnx"])
     return result
 
 
@@ -282,6 +288,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  video: {result.video}")
     if result.exported:
         print(f"  exported: {', '.join(result.exported.values())}", flush=True)
+    if result.onnx_metadata:
+        from ..models.onnx_metadata import metadata_lines
+
+        print("\n".join(metadata_lines(result.onnx_metadata)), flush=True)
     for problem in result.export_problems:
         print(f"Warning: {problem}", file=sys.stderr, flush=True)
     return 0

@@ -157,6 +157,23 @@ class AlgorithmConfig:
     max_nonfinite_updates: int = 5
     """Consecutive minibatch updates with a non-finite loss or gradient (each skipped) before the run stops."""
 
+    use_data_augmentation: bool = False
+    """Symmetry data augmentation (rsl_rl's ``symmetry_cfg.use_data_augmentation``): each minibatch gets the mirror
+    images of its samples appended (mirrored observations and actions, with the originals' advantages, returns,
+    values and behaviour log-probabilities), so the policy and value losses are taken over both. Needs the task's
+    mirror (see ``mirror_function``)."""
+    use_mirror_loss: bool = False
+    """Add rsl_rl's mirror loss ``mirror_loss_coeff * mean |mu(mirror(s)) - mirror(mu(s))|^2`` over each minibatch:
+    the policy mean's disagreement with its own mirror image (the target ``mirror(mu(s))`` carries no gradient).
+    Needs the task's mirror. With either symmetry switch on, ``loss/symmetry`` logs this value."""
+    mirror_loss_coeff: float = 0.0
+    """Weight of the mirror loss (rsl_rl's ``mirror_loss_coeff``, default 0 as there); must be > 0 with
+    ``use_mirror_loss``."""
+    mirror_function: str = ""
+    """``package.module:function`` of the mirror factory ``(EnvSpec) -> mirror`` (an object with
+    ``mirror_observation`` and ``mirror_action``; see :mod:`isaac_hydra_ext.envs.symmetry`), rsl_rl's
+    ``data_augmentation_func``; empty: the one the task names (the Go1 tasks name their left-right mirror)."""
+
     compile: bool = False
     """torch.compile the learner's loss computation (GPU learner)."""
     mixed_precision: bool = False

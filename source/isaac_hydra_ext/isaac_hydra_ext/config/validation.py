@@ -106,6 +106,12 @@ RULES: tuple[Rule, ...] = (
     Rule("ppo.max_worker_restarts", _non_negative, "an integer >= 0"),
     Rule("ppo.heartbeat_timeout_s", _finite_positive, "a number of seconds > 0"),
     Rule("ppo.max_nonfinite_updates", _positive, "an integer >= 1"),
+    Rule("ppo.mirror_loss_coeff", _finite_non_negative, "a number >= 0"),
+    Rule(
+        "ppo.mirror_function",
+        lambda x: x == "" or re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", str(x)) is not None,
+        "empty (the task's own mirror) or 'package.module:function'",
+    ),
     Rule(
         "env.backend", lambda x: isinstance(x, str) and len(x) > 0, "a backend name (gym, isaaclab) or module:function"
     ),
@@ -198,6 +204,11 @@ def _problems(cfg: Any) -> list[str]:
         problems.append(
             f"ppo.min_learning_rate={ppo.min_learning_rate} is invalid: must be <= "
             f"ppo.max_learning_rate={ppo.max_learning_rate}"
+        )
+    if ppo.use_mirror_loss and ppo.mirror_loss_coeff <= 0:
+        problems.append(
+            f"ppo.mirror_loss_coeff={ppo.mirror_loss_coeff} is invalid with ppo.use_mirror_loss=true: must be > 0 "
+            "(the weight of the mirror loss)"
         )
     problems.extend(_logging_problems(cfg.logging, cfg.env))
     return problems

@@ -18,6 +18,10 @@ What a gymnasium environment must provide to be trained (``env.backend=gym``):
   The trainer averages each key over the rollout and logs it under the same name; play
   (:mod:`.replay`) averages each over the finished episodes and prints it under the same name.
 
+Optional task hooks (:mod:`.deployment`), read into :class:`EnvSpec` when the env is made: ``deployment_info()``
+(joint order, defaults, action scale, control period, observation terms: written into the exported ONNX) and
+``mirror_function`` (the ``module:function`` of its left-right mirror factory, for symmetry augmentation).
+
 Optional, for videos (play, evaluation clips; :mod:`.video`): a VecEnv that can film one of its envs has
 
 * ``render_frame(env_index: int) -> np.ndarray``: the current (H, W, 3) uint8 RGB frame of env ``env_index``;
@@ -38,6 +42,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from .deployment import task_hooks
+
 
 @dataclass
 class EnvSpec:
@@ -55,6 +61,12 @@ class EnvSpec:
     """Upper action bounds (empty: unbounded)."""
     max_episode_steps: int = 0
     """Time limit in steps (0: unknown)."""
+    deployment: dict[str, Any] = field(default_factory=dict)
+    """The task's :class:`~.deployment.DeploymentInfo` as a dict (joint names, default joint positions, action
+    scale, control period, observation terms); empty when the task has no ``deployment_info()`` hook."""
+    mirror: str = ""
+    """``package.module:function`` of the task's left-right mirror factory ``(EnvSpec) -> mirror``
+    (:mod:`.symmetry`), named by the task; empty when it has none."""
 
 
 @dataclass
@@ -192,6 +204,7 @@ class GymVecEnv:
             action_high=high.tolist() if bounded else [],
             max_episode_steps=int(limit),
         )
+        self.spec.deployment, self.spec.mirror = task_hooks(self._env)
         self.device = torch.device("cpu")
 
     def _split(self, obs: Any) -> tuple[np.ndarray, np.ndarray | None]:

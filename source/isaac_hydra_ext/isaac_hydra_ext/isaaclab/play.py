@@ -67,6 +67,7 @@ def run_play(args: argparse.Namespace, session: compat.TaskSession, make_env: Ca
     """
     from ..envs.replay import replay, report_lines
     from ..models.export import export_after_replay, load_policy
+    from ..models.onnx_metadata import deployment_metadata, metadata_lines, read_onnx_metadata
 
     problems = play_arg_problems(args)
     if problems:
@@ -96,6 +97,7 @@ def run_play(args: argparse.Namespace, session: compat.TaskSession, make_env: Ca
             disable_logger=True,
         )
     vec = IsaacLabVecEnv(env, clip_actions=float(getattr(agent_cfg, "clip_actions", 0.0) or 0.0), final_obs="previous")
+    metadata = deployment_metadata(vec.spec.deployment, args.task)
     try:
         if (vec.spec.obs_dim, vec.spec.act_dim) != (loaded.obs_dim, loaded.act_dim):
             raise PlayError(
@@ -122,9 +124,11 @@ def run_play(args: argparse.Namespace, session: compat.TaskSession, make_env: Ca
         vec.close()
     print("\n".join(report_lines(report, args.task, checkpoint)), flush=True)
     # Export after the replay: a read-only run directory or a missing package must not stop the replay.
-    exported = export_after_replay(loaded.policy, os.path.join(os.path.dirname(checkpoint), "exported"))
+    exported = export_after_replay(loaded.policy, os.path.join(os.path.dirname(checkpoint), "exported"), metadata)
     if exported.paths:
         print(f"[INFO] Exported the policy to {', '.join(exported.paths.values())}", flush=True)
+    if "onnx" in exported.paths:
+        print("\n".join(metadata_lines(read_onnx_metadata(exported.paths["onnx"]))), flush=True)
     for problem in exported.problems:
         print(f"[WARN] {problem}", file=sys.stderr, flush=True)
     return {

@@ -31,6 +31,7 @@ from typing import Any
 import torch
 
 from ..envs.vec_env import EnvSpec, EnvStep
+from .deployment import isaaclab_deployment_info, isaaclab_mirror
 
 FINAL_OBS_MODES = ("auto", "exact", "previous")
 """``final_obs`` choices: ``auto`` = ``exact`` where the env supports it, else ``previous``."""
@@ -114,6 +115,8 @@ class IsaacLabVecEnv:
             action_low=[-b for b in bounds],
             action_high=bounds,
             max_episode_steps=int(self.unwrapped.max_episode_length),
+            deployment=isaaclab_deployment_info(self.unwrapped),
+            mirror=isaaclab_mirror(self.unwrapped),
         )
         self._previous: tuple[torch.Tensor, torch.Tensor | None] | None = None
 

@@ -18,7 +18,7 @@ import importlib
 import inspect
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import torch
@@ -27,6 +27,7 @@ from torch import nn
 from ..config.schema import ModelConfig
 from ..utils.checkpoint import CheckpointError, check_state_matches_model, load_checkpoint
 from .actor_critic import GaussianPolicy, build_policy
+from .onnx_metadata import write_onnx_metadata
 
 EXPORT_EXTRA_HINT = "pip install 'isaac_hydra_ext[export]'"
 """What installs every package an ONNX export may need."""
@@ -139,8 +140,11 @@ def _require(module: str, what: str) -> None:
         raise ExportDependencyError(f"{what} needs the {module} package, which is not installed ({EXPORT_EXTRA_HINT})")
 
 
-def export_onnx(policy: GaussianPolicy, path: str, opset: int = 17) -> str:
+def export_onnx(policy: GaussianPolicy, path: str, opset: int = 17, metadata: Mapping[str, str] | None = None) -> str:
     """Write ``DeterministicPolicy`` as ONNX (input ``obs`` (batch, obs_dim), output ``actions``).
+
+    The file's metadata (:mod:`.onnx_metadata`) holds the input/output names, the sizes and ``metadata`` (the task's
+    deployment info as JSON texts, from :func:`~.onnx_metadata.deployment_metadata`).
 
     Raises :class:`ExportDependencyError` when ``onnx`` is missing. Should the TorchScript-based exporter fail, the
     dynamo exporter is tried where ``onnxscript`` is installed; if that fails too (or is not there), the first
@@ -186,22 +190,32 @@ def export_onnx(policy: GaussianPolicy, path: str, opset: int = 17) -> str:
             output_names=["actions"],
         )
 
+    def annotated(write: Callable[[str], None]) -> Callable[[str], None]:
+        def write_and_annotate(tmp: str) -> None:
+            write(tmp)
+            write_onnx_metadata(tmp, policy.obs_dim, policy.act_dim, metadata)
+
+        return write_and_annotate
+
     try:
-        return _write_atomically(path, legacy)
+        return _write_atomically(path, annotated(legacy))
     except Exception as legacy_error:
         if not has_dynamo or not _importable("onnxscript"):
             raise
         try:  # a PyTorch without a working TorchScript-based exporter: try the dynamo one
-            return _write_atomically(path, dynamo)
+            return _write_atomically(path, annotated(dynamo))
         except Exception:  # noqa: BLE001 - the first exporter's error is the one to report
             raise legacy_error from None
 
 
-def export_policy(policy: GaussianPolicy, out_dir: str) -> dict[str, str]:
-    """Write ``policy.pt`` (TorchScript) and ``policy.onnx`` to ``out_dir``; return their paths (raises on failure)."""
+def export_policy(policy: GaussianPolicy, out_dir: str, metadata: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Write ``policy.pt`` (TorchScript) and ``policy.onnx`` (with ``metadata``) to ``out_dir``; return their paths.
+
+    Raises on failure.
+    """
     return {
         "torchscript": export_torchscript(policy, os.path.join(out_dir, "policy.pt")),
-        "onnx": export_onnx(policy, os.path.join(out_dir, "policy.onnx")),
+        "onnx": export_onnx(policy, os.path.join(out_dir, "policy.onnx"), metadata=metadata),
     }
 
 
@@ -224,12 +238,14 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def export_after_replay(policy: GaussianPolicy, out_dir: str) -> ExportResult:
+def export_after_replay(
+    policy: GaussianPolicy, out_dir: str, metadata: Mapping[str, str] | None = None
+) -> ExportResult:
     """Export ``policy`` to ``out_dir`` (TorchScript, then ONNX) without raising: each failure is one line.
 
     Used after a replay, so an unwritable run directory or a missing exporter package never costs the replay.
     A missing ONNX package skips only ONNX (TorchScript is still written); ``out_dir`` is removed again when this
-    call created it and wrote nothing into it.
+    call created it and wrote nothing into it. ``metadata`` goes into the ONNX file (:func:`export_onnx`).
     """
     result = ExportResult()
     created = not os.path.isdir(out_dir)
@@ -240,7 +256,7 @@ def export_after_replay(policy: GaussianPolicy, out_dir: str) -> ExportResult:
         return result
     exporters: list[tuple[str, str, Callable[[GaussianPolicy, str], str]]] = [
         ("TorchScript", "policy.pt", export_torchscript),
-        ("ONNX", "policy.onnx", export_onnx),
+        ("ONNX", "policy.onnx", lambda p, path: export_onnx(p, path, metadata=metadata)),
     ]
     for label, name, export in exporters:
         path = os.path.join(out_dir, name)

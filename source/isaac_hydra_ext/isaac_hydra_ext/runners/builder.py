@@ -17,6 +17,7 @@ import torch
 
 from ..appo.algorithm import APPO
 from ..config.schema import AlgorithmConfig, ModelConfig, SamplerConfig, TrainConfig, section
+from ..envs.symmetry import task_mirror
 from ..envs.vec_env import EnvSpec, VecEnv
 from ..models.actor_critic import ActorCritic
 from ..sampling.factory import make_sampler
@@ -203,8 +204,13 @@ def build_runner(
     device = resolve_device(cfg.experiment.device) if dist is None else dist.device
     model_cfg = section(cfg.ppo, ModelConfig)
     model = ActorCritic(spec.obs_dim, spec.act_dim, spec.critic_obs_dim, model_cfg)
+    algorithm_cfg = section(cfg.ppo, AlgorithmConfig)
     algorithm = APPO(
-        model, section(cfg.ppo, AlgorithmConfig), device, grad_sync=dist.grad_sync if dist is not None else None
+        model,
+        algorithm_cfg,
+        device,
+        grad_sync=dist.grad_sync if dist is not None else None,
+        mirror=task_mirror(algorithm_cfg, spec, cfg.env.id),  # None unless symmetry is on; the learner holds it
     )
     resume = None
     if resume_path:

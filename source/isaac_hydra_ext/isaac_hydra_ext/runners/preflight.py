@@ -19,7 +19,8 @@ from collections.abc import Callable
 
 import torch
 
-from ..config.schema import SamplerConfig, TrainConfig, section
+from ..config.schema import AlgorithmConfig, SamplerConfig, TrainConfig, section
+from ..envs.symmetry import MirrorError, task_mirror
 from ..envs.vec_env import EnvSpec
 from ..models.actor_critic import build_policy
 from ..storage.rollout_buffer import RolloutBuffer
@@ -177,6 +178,17 @@ def preflight_problems(
     problems += too_many
     if spec is not None and not too_many:  # the shared memory of a refused worker count is beside the point
         problems += shared_memory_problems(cfg, spec, shm_free())
+    if spec is not None:
+        problems += symmetry_problems(cfg, spec)
     if check_output_dir:
         problems += output_dir_problems(cfg.experiment.output_dir)
     return problems
+
+
+def symmetry_problems(cfg: TrainConfig, spec: EnvSpec) -> list[str]:
+    """Why the symmetry switches cannot work with this env (no mirror, one that cannot be built), one line each."""
+    try:
+        task_mirror(section(cfg.ppo, AlgorithmConfig), spec, cfg.env.id)
+    except MirrorError as exc:
+        return [str(exc)]
+    return []

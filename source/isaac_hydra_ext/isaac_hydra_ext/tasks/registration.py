@@ -9,7 +9,13 @@ ENV_ENTRY_POINT = "isaaclab.envs:ManagerBasedRLEnv"
 """The Isaac Lab env class every task instantiates (the same in 2.x and 3.x)."""
 
 
-def register_task(task_id: str, package: str, env_cfg: str, appo_cfg: str, rsl_rl_cfg: str) -> None:
+QUADRUPED_MIRROR = "isaac_hydra_ext.envs.symmetry:quadruped_mirror"
+"""The left-right mirror factory of Unitree-named quadrupeds (the Go1 tasks): ``mirror_entry_point``."""
+
+
+def register_task(
+    task_id: str, package: str, env_cfg: str, appo_cfg: str, rsl_rl_cfg: str, mirror: str = QUADRUPED_MIRROR
+) -> None:
     """Register ``task_id`` once per process (re-importing after Kit evicted modules must not warn).
 
     Args:
@@ -19,6 +25,8 @@ def register_task(task_id: str, package: str, env_cfg: str, appo_cfg: str, rsl_r
         appo_cfg: Class name in ``<package>.agents.appo_cfg`` (``appo_cfg_entry_point``).
         rsl_rl_cfg: Class name in ``<package>.agents.rsl_rl_ppo_cfg`` (``rsl_rl_cfg_entry_point``; the same task
             trains with rsl_rl for comparison, and with ``isaaclab train --task <id>`` on 3.x: ``default_agent``).
+        mirror: ``package.module:function`` of the task's mirror factory (``mirror_entry_point``, read by
+            :mod:`isaac_hydra_ext.isaaclab.deployment` for symmetry augmentation); ``""``: none.
 
     """
     if task_id in gym.registry:
@@ -32,5 +40,6 @@ def register_task(task_id: str, package: str, env_cfg: str, appo_cfg: str, rsl_r
             "appo_cfg_entry_point": f"{package}.agents.appo_cfg:{appo_cfg}",
             "rsl_rl_cfg_entry_point": f"{package}.agents.rsl_rl_ppo_cfg:{rsl_rl_cfg}",
             "default_agent": "rsl_rl",
+            "mirror_entry_point": mirror,
         },
     )

@@ -29,9 +29,11 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ...assets.go1 import POLICY_JOINT_NAMES
+from ..deployment import DeploymentInfo
 from .cfg import Go1VelocityTaskCfg, SimCfg, apply_overrides, play_cfg
 from .commands import VelocityCommand
 from .contact import AirTimeTracker, force_index, force_norms
+from .deployment import GO1_MIRROR, go1_deployment_info
 from .model import compile_go1, go1_layout
 from .observations import OBS_DIM, add_noise, noise_scale, policy_obs
 from .rewards import REWARD_TERMS, RewardInputs, active_terms, soft_limits
@@ -51,6 +53,8 @@ class Go1VelocityEnv(VectorEnv):
     """
 
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": ["rgb_array"], "render_fps": 50}
+    mirror_function = GO1_MIRROR
+    """The task's left-right mirror factory (a task hook: :mod:`isaac_hydra_ext.envs.deployment`)."""
 
     @classmethod
     def default_cfg(cls) -> Go1VelocityTaskCfg:
@@ -253,6 +257,10 @@ class Go1VelocityEnv(VectorEnv):
         if self.sim.decimation == 1:
             self._last_joint_vel[:] = self.sim.qvel[:, self.layout.joint_qvel]
         return obs.copy(), reward, terminated, time_out & ~terminated, info
+
+    def deployment_info(self) -> DeploymentInfo:
+        """Joint order, defaults, action scale, control period and observation layout (a task hook)."""
+        return go1_deployment_info(self.cfg)
 
     def compute_obs(self) -> np.ndarray:
         """Return the policy observation (B, 48) of the current state, command and last action (noisy in training).

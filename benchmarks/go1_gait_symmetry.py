@@ -1,0 +1,88 @@
+"""Gait symmetry of trained Go1 policies on the embedded MuJoCo task: left/right foot air time (issue 19).
+
+For each checkpoint (e.g. one trained with ``ppo.use_data_augmentation=true`` and one without) it replays the
+deterministic policy on ``--num-envs`` envs of the Play task (no observation noise, no pushes) with a fixed command
+for ``--steps`` steps and reports, from :func:`isaac_hydra_ext.envs.go1.gait.measure_gait_symmetry`, the mean air
+time of the left feet (FL, RL) and of the right feet (FR, RR) before each touchdown and the symmetry index
+|T_left - T_right| / mean(T_left, T_right) (0: symmetric). The table is printed and appended to the section
+``## Go1 gait symmetry`` of docs/benchmarks.md.
+
+Usage: ``python benchmarks/go1_gait_symmetry.py --checkpoint sym=<run>/model_300.pt plain=<run>/model_300.pt
+[--command 0.8 0.0 0.0] [--steps 1000] [--num-envs 16] [--no-append]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from common import REPO, append_entry, markdown_table
+from isaac_hydra_ext.envs.go1 import Go1VelocityPlayEnv
+from isaac_hydra_ext.envs.go1.gait import GaitSymmetry, measure_gait_symmetry
+from isaac_hydra_ext.models.export import load_policy
+
+SECTION = "Go1 gait symmetry"
+
+
+def measure(checkpoint: str, command: list[float], steps: int, num_envs: int, seed: int) -> GaitSymmetry:
+    """Gait symmetry of ``checkpoint``'s deterministic policy on the Play task with a fixed ``command``."""
+    policy = load_policy(checkpoint).policy
+    env = Go1VelocityPlayEnv(num_envs, commands={"fixed_command": tuple(command)})
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return policy(torch.as_tensor(obs, dtype=torch.float32)).numpy()
+
+    try:
+        return measure_gait_symmetry(env, act, steps, seed)
+    finally:
+        env.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure every ``--checkpoint label=path`` and record the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--checkpoint", nargs="+", required=True, help="label=path of each checkpoint")
+    parser.add_argument("--command", type=float, nargs=3, default=[0.8, 0.0, 0.0], help="vx vy yaw_rate")
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--num-envs", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-append", action="store_true", help="print only, do not write docs/benchmarks.md")
+    parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
+    args = parser.parse_args(argv)
+    rows = []
+    for item in args.checkpoint:
+        label, _, path = item.rpartition("=") if "=" in item else (Path(item).parent.name, "", item)
+        g = measure(path, args.command, args.steps, args.num_envs, args.seed)
+        rows.append(
+            [
+                label,
+                f"{g.left_air_time_s:.3f}",
+                f"{g.right_air_time_s:.3f}",
+                f"{g.symmetry_index:.3f}",
+                " / ".join(f"{g.air_time_s[leg]:.3f}" for leg in ("FL", "FR", "RL", "RR")),
+                sum(g.touchdowns.values()),
+            ]
+        )
+    table = markdown_table(
+        ["policy", "left air time (s)", "right air time (s)", "symmetry index", "FL / FR / RL / RR (s)", "touchdowns"],
+        rows,
+    )
+    print(table)
+    if not args.no_append:
+        command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__, REPO), *sys.argv[1:]])
+        intro = (
+            f"Play task, command {args.command}, {args.num_envs} envs x {args.steps} steps, deterministic policy; "
+            "symmetry index = |T_left - T_right| / mean(T_left, T_right) of the mean air time before a touchdown.\n"
+        )
+        append_entry(SECTION, "left/right air time", intro + "\n" + table, command=command, doc=args.output)
+        print(f"appended to {args.output}")
+
+
+if __name__ == "__main__":
+    main()
