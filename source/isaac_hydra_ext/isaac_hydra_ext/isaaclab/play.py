@@ -67,6 +67,7 @@ def run_play(args: argparse.Namespace, session: compat.TaskSession, make_env: Ca
     """
     from ..envs.replay import replay, report_lines
     from ..models.export import export_after_replay, load_policy
+    from ..models.recurrent import StatefulPolicy
 
     problems = play_arg_problems(args)
     if problems:
@@ -112,7 +113,7 @@ def run_play(args: argparse.Namespace, session: compat.TaskSession, make_env: Ca
 
         report = replay(
             vec,
-            loaded.policy,
+            StatefulPolicy(loaded.policy),
             args.num_steps or None,
             env_cfg.seed,
             on_frame=real_time,
