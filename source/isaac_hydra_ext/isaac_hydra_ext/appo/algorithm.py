@@ -420,13 +420,19 @@ class APPO:
         """Run ``update_epochs`` passes of minibatch updates on one iteration's samples; return statistics."""
         cfg = self.cfg
         saved = self._snapshot()  # restored if no step of this iteration succeeds (see _restore)
-        prepared: PreparedBatch | PreparedSequences
         if self.model.recurrent:  # minibatches of whole rollouts (split along envs, never along time)
-            prepared, stats = self.prepare_sequences(batch, learner_version)
-            n, loss_fn = prepared.num_sequences, self._sequence_loss
+            sequences, stats = self.prepare_sequences(batch, learner_version)
+            n = sequences.num_sequences
+
+            def loss_fn(ids: torch.Tensor):
+                return self._sequence_loss(sequences, ids)
         else:
             prepared, stats = self.prepare(batch, learner_version)
-            n, loss_fn = prepared.advantages.shape[0], self._loss_fn
+            n = prepared.advantages.shape[0]
+
+            def loss_fn(ids: torch.Tensor):
+                return self._loss_fn(prepared, ids)
+
         num_minibatches = minibatches_per_epoch(cfg, batch.num_steps * batch.num_envs)
         keys = (
             "loss/policy",
@@ -446,7 +452,7 @@ class APPO:
             for _ in range(cfg.update_epochs):
                 perm = torch.randperm(n, device=self.device)
                 for ids in torch.tensor_split(perm, splits):
-                    loss, pl, vl, ent, kl, cf = loss_fn(prepared, ids) if ids.numel() else self._zero_loss()
+                    loss, pl, vl, ent, kl, cf = loss_fn(ids) if ids.numel() else self._zero_loss()
                     kl_value = float(kl)
                     if self.grad_sync is not None:
                         kl_value = self.grad_sync.mean_scalar(kl_value)

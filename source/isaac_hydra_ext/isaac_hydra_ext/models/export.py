@@ -88,6 +88,12 @@ def load_policy(checkpoint: str, device: str | torch.device = "cpu") -> LoadedPo
         raise CheckpointError(f"checkpoint {checkpoint} has a model_cfg this version cannot build: {first}") from exc
     prefix = "policy."
     policy_state = {k[len(prefix) :]: v for k, v in state["model"].items() if k.startswith(prefix)}
+    stored_memory = any(k.startswith("memory.") for k in policy_state)
+    if stored_memory != (cfg.rnn_type != "none"):
+        raise CheckpointError(
+            f"checkpoint {checkpoint} does not fit this model: its model_cfg says ppo.rnn_type={cfg.rnn_type!r}, but "
+            f"its policy weights {'have' if stored_memory else 'have no'} recurrent memory"
+        )
     check_state_matches_model(checkpoint, policy_state, policy)
     try:
         policy.load_state_dict(policy_state)

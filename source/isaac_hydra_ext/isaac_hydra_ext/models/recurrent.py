@@ -271,16 +271,17 @@ class StatefulPolicy:
     def __init__(self, policy: nn.Module):
         """Wrap ``policy`` (a GaussianPolicy or a RecurrentGaussianPolicy)."""
         self.policy = policy
-        self.recurrent = bool(getattr(policy, "is_recurrent", False))
+        self.recurrent = isinstance(policy, RecurrentGaussianPolicy)
         self.hidden: torch.Tensor | None = None
 
     def __call__(self, obs: torch.Tensor) -> torch.Tensor:
         """Deterministic actions for ``obs`` (N, obs_dim)."""
-        if not self.recurrent:
-            return self.policy(obs)
+        policy = self.policy
+        if not isinstance(policy, RecurrentGaussianPolicy):
+            return policy(obs)
         if self.hidden is None or self.hidden.shape[0] != obs.shape[0]:
-            self.hidden = self.policy.initial_state(obs.shape[0], obs.device)
-        actions, self.hidden = self.policy(obs, self.hidden)
+            self.hidden = policy.initial_state(obs.shape[0], obs.device)
+        actions, self.hidden = policy(obs, self.hidden)
         return actions
 
     def reset(self, done: torch.Tensor) -> None:
