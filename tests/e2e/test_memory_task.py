@@ -99,3 +99,31 @@ def test_play_replays_a_recurrent_checkpoint_and_exports_its_step(tmp_path):
     assert "episodes: 2 finished (0 terminated, 2 truncated" in play.stdout  # 200-step episodes; the state carries on
     exported = checkpoint.parent / "exported"
     assert (exported / "policy.pt").is_file() and (exported / "policy.onnx").is_file(), play.stderr
+
+
+@pytest.mark.parametrize("mode,workers", [("sync", 0), ("async", 0), ("sync", 2)])
+def test_every_collection_mode_trains_a_recurrent_policy_on_whole_sequences(tmp_path, mode, workers):
+    # In-process collection (W=0, sync and async) and worker processes: each rollout's envs arrive as sequences, and
+    # the learner's replay from the stored start states gives the behaviour policy back (importance weights ~1: in
+    # sync mode the only difference is the observation statistics the learner folds in before its replay).
+    res = run_trainer(
+        [
+            "env=pendulum_no_velocity",
+            f"ppo.mode={mode}",
+            f"ppo.num_workers={workers}",
+            "ppo.envs_per_worker=8",
+            "ppo.steps_per_env=16",
+            "ppo.batch_size=0",
+            "experiment.max_iterations=3",
+            "logging.console=none",
+        ],
+        tmp_path,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    summary = _summary(tmp_path)
+    last = summary["last"]
+    assert summary["status"] == "finished" and summary["iterations"] == 3
+    assert last["samples/sequences"] == 8 * max(workers, 1) and last["samples/used"] == 16 * 8 * max(workers, 1)
+    if mode == "sync":
+        assert abs(last["policy/importance_weight_mean"] - 1.0) < 0.01, last
