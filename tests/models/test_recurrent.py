@@ -7,7 +7,7 @@ import pytest
 import torch
 from isaac_hydra_ext.appo.algorithm import APPO
 from isaac_hydra_ext.config.schema import AlgorithmConfig, ModelConfig, PPOConfig, section
-from isaac_hydra_ext.envs.vec_env import EnvStep
+from isaac_hydra_ext.envs.vec_env import EnvSpec, EnvStep
 from isaac_hydra_ext.models.actor_critic import ActorCritic
 from isaac_hydra_ext.models.recurrent import RecurrentMemory, StatefulPolicy
 from isaac_hydra_ext.sampling.collector import RolloutCollector
@@ -41,6 +41,27 @@ class StaggeredReachEnv(TargetReachEnv):
             truncated=done & ~self.odd,
             final_obs=final,
         )
+
+
+class PrivilegedStaggeredReachEnv(StaggeredReachEnv):
+    """The staggered task with a critic observation group: [x, steps left in the episode]."""
+
+    def __init__(self, num_envs: int):
+        super().__init__(num_envs)
+        self.spec = EnvSpec(obs_dim=1, act_dim=1, critic_obs_dim=2, max_episode_steps=7)
+
+    def _critic(self) -> torch.Tensor:
+        return torch.stack((self.x, (self.limits - self.t).float()), dim=-1)
+
+    def reset(self, seed: int | None = None):
+        obs, _ = super().reset(seed)
+        return obs, self._critic()
+
+    def step(self, actions: torch.Tensor) -> EnvStep:
+        before = torch.stack((self.x + 0.1 * actions.reshape(-1).clamp(-1, 1), (self.limits - self.t - 1).float()), -1)
+        step = super().step(actions)
+        step.critic_obs, step.final_critic_obs = self._critic(), before
+        return step
 
 
 def _cfg(rnn_type: str = "lstm", **kw) -> PPOConfig:
@@ -87,14 +108,17 @@ def test_the_gradient_stops_where_an_episode_starts():
     assert grad[:5].abs().sum(-1).min() > 0  # within an episode the gradient flows back through every step
 
 
-def _collect(rnn_type: str, rollouts: int, T: int = 7, B: int = 6, obs_normalization: bool = True):
+def _collect(
+    rnn_type: str, rollouts: int, T: int = 7, B: int = 6, obs_normalization: bool = True, privileged: bool = False
+):
     torch.manual_seed(1)
-    model = ActorCritic(1, 1, 0, section(_cfg(rnn_type, obs_normalization=obs_normalization), ModelConfig))
+    critic_dim = 2 if privileged else 0
+    model = ActorCritic(1, 1, critic_dim, section(_cfg(rnn_type, obs_normalization=obs_normalization), ModelConfig))
     with torch.no_grad():  # a policy whose actions depend clearly on its memory (not a fresh near-zero output layer)
         for p in model.policy.parameters():
             p.add_(0.3 * torch.randn_like(p))
-    env = StaggeredReachEnv(B)
-    buf = RolloutBuffer.allocate(rollouts, T, B, 1, 1, state_size=model.policy.state_size)
+    env = PrivilegedStaggeredReachEnv(B) if privileged else StaggeredReachEnv(B)
+    buf = RolloutBuffer.allocate(rollouts, T, B, 1, 1, critic_dim, state_size=model.policy.state_size)
     collector = RolloutCollector(env, model.policy, buf, seed=3, clip_actions=False)
     for slot in range(rollouts):
         collector.collect(slot, lambda: 1)
@@ -172,3 +196,15 @@ def test_stateful_policy_resets_the_state_of_envs_whose_episode_ended():
         again = stateful(obs)
     assert torch.equal(again[0], first[0])  # env 0 starts over: the same action as at its first step
     assert not torch.equal(again[1], first[1])
+
+
+def test_an_asymmetric_recurrent_critic_trains_on_the_privileged_group():
+    model, buf, _ = _collect("gru", rollouts=2, privileged=True)
+    assert model.asymmetric and buf.critic_obs is not None
+    algo = APPO(model, section(_cfg("gru", num_minibatches=2), AlgorithmConfig), torch.device("cpu"))
+    critic_norm = model.critic.normalizer
+    stats = algo.update(BatchGatherer(buf, 2, "cpu").gather([0, 1]), learner_version=1)
+    assert stats["samples/used"] == 2 * buf.steps * buf.envs and stats["updates/minibatch_steps"] == 10
+    assert float(critic_norm.count) > 0  # the critic group's own statistics (steps left: 0..7)
+    assert float(critic_norm.mean[1]) > 0.5
+    assert all(torch.isfinite(p).all() for p in model.parameters())
