@@ -40,6 +40,10 @@ def test_values_are_validated_one_line_each():
         "ppo.mirror_loss_coeff=-1.0 is invalid: must be a number >= 0"
     ]
     assert config_problems(compose(["env=mujoco_go1", "ppo.use_mirror_loss=true", "ppo.mirror_loss_coeff=0.5"])) == []
+    assert config_problems(compose(["env=mujoco_go1", "ppo.use_data_augmentation=true", "ppo.rnn_type=lstm"])) == [
+        "ppo.use_data_augmentation=true is invalid with ppo.rnn_type=lstm: symmetry augmentation mirrors single steps, "
+        "not recurrent sequences (as in rsl_rl); use one or the other"
+    ]
 
 
 def test_an_env_without_a_mirror_is_named_and_a_go1_run_finds_its_own():

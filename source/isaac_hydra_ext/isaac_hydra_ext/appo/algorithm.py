@@ -20,6 +20,7 @@ from ..models.normalizer import RunningNormalizer
 from ..storage.rollout_buffer import TrajectoryBatch
 from .losses import clip_fraction, clipped_surrogate, value_loss
 from .returns import bootstrap_next_values, gae, vtrace
+from .sequences import PreparedSequences, evaluate_sequences, sequence_forward
 from .symmetry import Mirror, Symmetry, symmetry_enabled
 
 
@@ -152,19 +153,7 @@ class APPO:
         """
         cfg = self.cfg
         T, N = batch.num_steps, batch.num_envs
-        lag = (learner_version - batch.versions).to(torch.float32)  # (T, N)
-        finite = (
-            torch.isfinite(batch.obs[:-1]).all(-1)
-            & torch.isfinite(batch.obs[1:]).all(-1)
-            & torch.isfinite(batch.actions).all(-1)
-            & torch.isfinite(batch.log_probs)
-            & torch.isfinite(batch.rewards)
-            & (~batch.truncated | torch.isfinite(batch.final_obs).all(-1))
-        )
-        if batch.critic_obs is not None:
-            finite &= torch.isfinite(batch.critic_obs[:-1]).all(-1) & torch.isfinite(batch.critic_obs[1:]).all(-1)
-        fresh = lag <= cfg.max_policy_lag
-        valid = finite & fresh & (batch.versions >= 0)
+        lag, finite, fresh, valid = self._sample_mask(batch, learner_version)
 
         self.update_normalizers(batch, valid)
 
@@ -190,32 +179,8 @@ class APPO:
         behaviour_log_probs = torch.nan_to_num(batch.log_probs)
         log_rhos = target_log_probs - behaviour_log_probs
 
-        if cfg.off_policy_correction == "vtrace":
-            advantages, returns = vtrace(
-                rewards,
-                values,
-                next_values,
-                dones,
-                log_rhos,
-                cfg.gamma,
-                cfg.lam,
-                cfg.vtrace_rho_clip,
-                cfg.vtrace_c_clip,
-            )
-        else:
-            advantages, returns = gae(rewards, values, next_values, dones, cfg.gamma, cfg.lam)
-
-        critic = self.model.critic
-        if critic.return_normalizer is not None:  # fold this iteration's value targets into the return statistics
-            targets = returns[valid].reshape(-1, 1)
-            moments = (
-                RunningNormalizer.batch_moments(targets)
-                if targets.numel()
-                else torch.zeros(3, 1, dtype=torch.float64, device=returns.device)
-            )
-            if self.grad_sync is not None:
-                moments = self.grad_sync.all_reduce_sum(moments)
-            critic.return_normalizer.merge(moments)
+        advantages, returns = self._targets(rewards, values, next_values, dones, log_rhos)
+        self._fold_returns(returns, valid)
 
         flat_valid = valid.reshape(-1)
         idx = flat_valid.nonzero().squeeze(-1)
@@ -244,11 +209,145 @@ class APPO:
             old_mean=pick(mean),
             old_log_std=pick(log_std),
         )
-        ret_flat, val_flat = prepared.returns, prepared.old_values
+        stats = self._stats(batch, lag, finite, fresh, valid, log_rhos, prepared.returns, prepared.old_values)
+        return prepared, stats
+
+    @torch.no_grad()
+    def prepare_sequences(
+        self, batch: TrajectoryBatch, learner_version: int
+    ) -> tuple[PreparedSequences, dict[str, float]]:
+        """:meth:`prepare` for a recurrent model: the same mask, values and targets, kept as (T, N) sequences.
+
+        Each env's rollout is replayed through the policy's memory from the state stored at its start, zeroing the
+        state where an episode starts (after a done). Only envs with at least one valid sample are kept; invalid
+        steps inside a kept rollout still advance the memory but are left out of the loss.
+        """
+        cfg = self.cfg
+        lag, finite, fresh, valid = self._sample_mask(batch, learner_version)
+        self.update_normalizers(batch, valid)
+        dones = batch.terminated | batch.truncated
+        ev = evaluate_sequences(self.model, batch)
+        next_values = bootstrap_next_values(ev.values_all[1:], ev.final_values, batch.terminated, batch.truncated)
+        rewards = torch.nan_to_num(batch.rewards, nan=0.0, posinf=0.0, neginf=0.0)
+        values = ev.values_all[:-1]
+        log_std = self.model.policy.log_std.expand_as(ev.mean)
+        actions = torch.nan_to_num(batch.actions)
+        target_log_probs = gaussian_log_prob(actions, ev.mean, log_std)
+        behaviour_log_probs = torch.nan_to_num(batch.log_probs)
+        log_rhos = target_log_probs - behaviour_log_probs
+        advantages, returns = self._targets(rewards, values, next_values, dones, log_rhos)
+        self._fold_returns(returns, valid)
+
+        n_valid = int(valid.sum())
+        if cfg.normalize_advantage and n_valid > 1:
+            adv_valid = advantages[valid]
+            adv_mean, adv_std = adv_valid.mean(), adv_valid.std()
+            if self.grad_sync is not None:
+                adv_mean, adv_std = self.grad_sync.global_mean_std(adv_valid)
+            advantages = (advantages - adv_mean) / (adv_std + 1e-8)
+        cols = valid.any(0).nonzero().squeeze(-1)  # envs with at least one usable sample
+
+        def keep(x: torch.Tensor) -> torch.Tensor:
+            return x.index_select(1, cols)
+
+        prepared = PreparedSequences(
+            obs=keep(ev.obs[:-1]),
+            critic_obs=None if ev.critic_obs is None else keep(ev.critic_obs[:-1]),
+            hidden0=ev.hidden0.index_select(0, cols),
+            resets=keep(ev.resets[:-1]),
+            valid=keep(valid),
+            actions=keep(actions),
+            behaviour_log_probs=keep(behaviour_log_probs),
+            target_log_probs=keep(target_log_probs),
+            is_weights=keep(torch.clamp(torch.exp(log_rhos), max=cfg.vtrace_rho_clip)),
+            advantages=keep(advantages),
+            returns=keep(returns),
+            old_values=keep(values),
+            old_mean=keep(ev.mean),
+            old_log_std=keep(log_std),
+        )
+        stats = self._stats(batch, lag, finite, fresh, valid, log_rhos, returns[valid], values[valid])
+        stats["samples/sequences"] = float(cols.numel())
+        return prepared, stats
+
+    # ------------------------------------------------------------------------------------------------
+    def _sample_mask(
+        self, batch: TrajectoryBatch, learner_version: int
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(lag, finite, fresh, valid), each (T, N): a sample is valid when finite, fresh and written."""
+        lag = (learner_version - batch.versions).to(torch.float32)  # (T, N)
+        finite = (
+            torch.isfinite(batch.obs[:-1]).all(-1)
+            & torch.isfinite(batch.obs[1:]).all(-1)
+            & torch.isfinite(batch.actions).all(-1)
+            & torch.isfinite(batch.log_probs)
+            & torch.isfinite(batch.rewards)
+            & (~batch.truncated | torch.isfinite(batch.final_obs).all(-1))
+        )
+        if batch.critic_obs is not None:
+            finite &= torch.isfinite(batch.critic_obs[:-1]).all(-1) & torch.isfinite(batch.critic_obs[1:]).all(-1)
+        if batch.hidden is not None:  # a sequence replayed from a non-finite start state is unusable as a whole
+            finite &= torch.isfinite(batch.hidden[0]).all(-1).unsqueeze(0)
+        fresh = lag <= self.cfg.max_policy_lag
+        valid = finite & fresh & (batch.versions >= 0)
+        return lag, finite, fresh, valid
+
+    def _targets(
+        self,
+        rewards: torch.Tensor,
+        values: torch.Tensor,
+        next_values: torch.Tensor,
+        dones: torch.Tensor,
+        log_rhos: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Advantages and value targets (T, N): V-trace or GAE, as ``ppo.off_policy_correction`` says."""
+        cfg = self.cfg
+        if cfg.off_policy_correction == "vtrace":
+            return vtrace(
+                rewards,
+                values,
+                next_values,
+                dones,
+                log_rhos,
+                cfg.gamma,
+                cfg.lam,
+                cfg.vtrace_rho_clip,
+                cfg.vtrace_c_clip,
+            )
+        return gae(rewards, values, next_values, dones, cfg.gamma, cfg.lam)
+
+    def _fold_returns(self, returns: torch.Tensor, valid: torch.Tensor) -> None:
+        """Fold this iteration's valid value targets into the return statistics (with value normalization)."""
+        critic = self.model.critic
+        if critic.return_normalizer is not None:
+            targets = returns[valid].reshape(-1, 1)
+            moments = (
+                RunningNormalizer.batch_moments(targets)
+                if targets.numel()
+                else torch.zeros(3, 1, dtype=torch.float64, device=returns.device)
+            )
+            if self.grad_sync is not None:
+                moments = self.grad_sync.all_reduce_sum(moments)
+            critic.return_normalizer.merge(moments)
+
+    def _stats(
+        self,
+        batch: TrajectoryBatch,
+        lag: torch.Tensor,
+        finite: torch.Tensor,
+        fresh: torch.Tensor,
+        valid: torch.Tensor,
+        log_rhos: torch.Tensor,
+        ret_flat: torch.Tensor,
+        val_flat: torch.Tensor,
+    ) -> dict[str, float]:
+        """Sample counts, lag, explained variance and value statistics of one iteration's prepared samples."""
+        T, N = batch.num_steps, batch.num_envs
+        n_valid = int(ret_flat.numel())
         var_ret = ret_flat.var() if n_valid > 1 else torch.tensor(0.0)
         explained = 1.0 - (ret_flat - val_flat).var() / var_ret if n_valid > 1 and var_ret > 0 else torch.tensor(0.0)
         lag_valid = lag[finite & (batch.versions >= 0)]
-        stats = {
+        return {
             "samples/total": float(T * N),
             "samples/used": float(n_valid),
             "samples/dropped_lag": float((finite & ~fresh).sum()),
@@ -262,17 +361,28 @@ class APPO:
             "values/mean": float(val_flat.mean()) if n_valid else 0.0,
             "values/return_mean": float(ret_flat.mean()) if n_valid else 0.0,
         }
-        return prepared, stats
 
     # ------------------------------------------------------------------------------------------------
     def _loss(self, mb: PreparedBatch, ids: torch.Tensor):
         """PPO clipped surrogate + clipped value loss - entropy bonus on the minibatch rows ``ids``."""
-        cfg = self.cfg
-        obs, actions = mb.obs[ids], mb.actions[ids]
-        adv, returns, old_values = mb.advantages[ids], mb.returns[ids], mb.old_values[ids]
         with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            mean = self.model.policy(obs).float()
+            mean = self.model.policy(mb.obs[ids]).float()
             critic_out = self.model.critic.normalized(mb.critic_obs[ids]).float()
+        return self._loss_terms(mb, ids, mean, critic_out)
+
+    def _sequence_loss(self, seq: PreparedSequences, env_ids: torch.Tensor):
+        """The same loss on whole rollouts of the envs ``env_ids``, replayed through the memory (valid steps only)."""
+        with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            mean, critic_out = sequence_forward(self.model, seq, env_ids)
+        rows = seq.rows(env_ids)
+        mb = PreparedBatch(obs=rows.pop("obs"), critic_obs=rows.pop("critic_obs"), **rows)
+        return self._loss_terms(mb, slice(None), mean.float(), critic_out.float())
+
+    def _loss_terms(self, mb: PreparedBatch, ids: torch.Tensor | slice, mean: torch.Tensor, critic_out: torch.Tensor):
+        """The loss terms of rows ``ids`` of ``mb`` given the policy's means and the critic's raw outputs there."""
+        cfg = self.cfg
+        actions = mb.actions[ids]
+        adv, returns, old_values = mb.advantages[ids], mb.returns[ids], mb.old_values[ids]
         log_std = self.model.policy.log_std.expand_as(mean)
         log_probs = gaussian_log_prob(actions, mean, log_std)
         if cfg.off_policy_correction == "vtrace" and cfg.ratio_reference == "target":
@@ -331,10 +441,21 @@ class APPO:
         """Run ``update_epochs`` passes of minibatch updates on one iteration's samples; return statistics."""
         cfg = self.cfg
         saved = self._snapshot()  # restored if no step of this iteration succeeds (see _restore)
-        prepared, stats = self.prepare(batch, learner_version)
-        n = prepared.advantages.shape[0]
-        if self.symmetry is not None:  # rows n..2n-1: the mirror images of rows 0..n-1
-            prepared = self.symmetry.augment_batch(prepared, self.model.policy)
+        if self.model.recurrent:  # minibatches of whole rollouts (split along envs, never along time)
+            sequences, stats = self.prepare_sequences(batch, learner_version)
+            n = sequences.num_sequences
+
+            def loss_fn(ids: torch.Tensor):
+                return self._sequence_loss(sequences, ids) if ids.numel() else self._zero_loss()
+        else:
+            prepared, stats = self.prepare(batch, learner_version)
+            n = prepared.advantages.shape[0]
+            if self.symmetry is not None:  # rows n..2n-1: the mirror images of rows 0..n-1
+                prepared = self.symmetry.augment_batch(prepared, self.model.policy)
+
+            def loss_fn(ids: torch.Tensor):
+                return self._minibatch_loss(prepared, ids, n)
+
         num_minibatches = minibatches_per_epoch(cfg, batch.num_steps * batch.num_envs)
         keys = (
             "loss/policy",
@@ -354,7 +475,7 @@ class APPO:
             for _ in range(cfg.update_epochs):
                 perm = torch.randperm(n, device=self.device)
                 for ids in torch.tensor_split(perm, splits):
-                    loss, pl, vl, ent, kl, cf = self._minibatch_loss(prepared, ids, n)
+                    loss, pl, vl, ent, kl, cf = loss_fn(ids)
                     kl_value = float(kl)
                     if self.grad_sync is not None:
                         kl_value = self.grad_sync.mean_scalar(kl_value)

@@ -206,6 +206,7 @@ def play(cfg: PlayConfig) -> PlayResult:
     from ..envs.replay import replay
     from ..models.export import export_after_replay, load_policy
     from ..models.onnx_metadata import deployment_metadata, read_onnx_metadata
+    from ..models.recurrent import StatefulPolicy
 
     problems = play_problems(cfg)
     if problems:
@@ -234,7 +235,7 @@ def play(cfg: PlayConfig) -> PlayResult:
             recorder = VideoRecorder(env, cfg.video_path or os.path.join(run_dir, "videos", "play.mp4"))
         report = replay(
             env,
-            loaded.policy,
+            StatefulPolicy(loaded.policy),
             cfg.steps,
             cfg.seed,
             clip_actions=env_cfg.clip_actions,

@@ -30,6 +30,7 @@ CORRECTIONS = ("vtrace", "none")
 RATIO_REFERENCES = ("behaviour", "target")
 ACTIVATIONS = ("elu", "relu", "tanh", "selu", "gelu", "silu", "leaky_relu")
 ENV_ERROR_POLICIES = ("restart", "raise")
+RNN_TYPES = ("none", "lstm", "gru")
 
 _SectionT = TypeVar("_SectionT", bound="SamplerConfig | ModelConfig | AlgorithmConfig")
 CONSOLE_MODES = ("auto", "progress", "line", "none")
@@ -94,6 +95,16 @@ class ModelConfig:
     value_normalization: bool = True
     """Learn values in units of running return statistics (keeps the value loss's scale independent of the
     reward scale, so it cannot swamp the policy gradient under the shared grad-norm clip)."""
+    rnn_type: str = "none"
+    """Recurrent memory between the observation normalizer and the actor MLP (rsl_rl's ``rnn_type``): ``none`` (a
+    feed-forward policy), ``lstm`` or ``gru``. Workers carry each env's hidden state across rollouts (reset where an
+    episode ends), the buffer stores it at each rollout's start, and the learner replays whole rollouts (truncated
+    backprop through T steps; minibatches split the envs, not time). The critic reads the same memory's output
+    (a shared recurrent core: workers run only the policy, so its state is the one the buffer holds)."""
+    rnn_hidden_dim: int = 256
+    """Units of each recurrent layer (rsl_rl's ``rnn_hidden_dim``); read only when ``rnn_type`` is not ``none``."""
+    rnn_num_layers: int = 1
+    """Stacked recurrent layers (rsl_rl's ``rnn_num_layers``); read only when ``rnn_type`` is not ``none``."""
 
 
 @dataclass

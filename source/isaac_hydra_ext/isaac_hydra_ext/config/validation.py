@@ -22,6 +22,7 @@ from .schema import (
     ENV_ERROR_POLICIES,
     MODES,
     RATIO_REFERENCES,
+    RNN_TYPES,
     SCHEDULES,
 )
 
@@ -102,6 +103,9 @@ RULES: tuple[Rule, ...] = (
     Rule("ppo.activation", _one_of(ACTIVATIONS), f"one of {', '.join(ACTIVATIONS)}"),
     Rule("ppo.init_std", _finite_positive, "a number > 0"),
     Rule("ppo.obs_clip", _finite_positive, "a number > 0"),
+    Rule("ppo.rnn_type", _one_of(RNN_TYPES), f"one of {', '.join(RNN_TYPES)} (rsl_rl's names)"),
+    Rule("ppo.rnn_hidden_dim", _positive, "an integer >= 1"),
+    Rule("ppo.rnn_num_layers", _positive, "an integer >= 1"),
     Rule("ppo.on_env_error", _one_of(ENV_ERROR_POLICIES), f"one of {', '.join(ENV_ERROR_POLICIES)}"),
     Rule("ppo.max_worker_restarts", _non_negative, "an integer >= 0"),
     Rule("ppo.heartbeat_timeout_s", _finite_positive, "a number of seconds > 0"),
@@ -209,6 +213,12 @@ def _problems(cfg: Any) -> list[str]:
         problems.append(
             f"ppo.mirror_loss_coeff={ppo.mirror_loss_coeff} is invalid with ppo.use_mirror_loss=true: must be > 0 "
             "(the weight of the mirror loss)"
+        )
+    symmetry = [k for k in ("use_data_augmentation", "use_mirror_loss") if getattr(ppo, k)]
+    if symmetry and ppo.rnn_type != "none":
+        problems.append(
+            f"ppo.{symmetry[0]}=true is invalid with ppo.rnn_type={ppo.rnn_type}: symmetry augmentation mirrors "
+            "single steps, not recurrent sequences (as in rsl_rl); use one or the other"
         )
     problems.extend(_logging_problems(cfg.logging, cfg.env))
     return problems

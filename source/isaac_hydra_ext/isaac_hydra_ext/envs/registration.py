@@ -13,6 +13,9 @@ GO1_FLAT_ID = "Sber-Velocity-Flat-Go1-MuJoCo-v0"
 GO1_FLAT_PLAY_ID = "Sber-Velocity-Flat-Go1-MuJoCo-Play-v0"
 """Its play twin: fixed forward command, no noise, no pushes (start states and masses still vary per env)."""
 
+PENDULUM_NO_VELOCITY_ID = "Sber-Pendulum-NoVelocity-v0"
+"""Pendulum-v1 with the angular velocity hidden (observation cos, sin): a task that needs memory (``envs/pomdp.py``)."""
+
 GO1_MAX_EPISODE_STEPS = 1000
 """20 s at 50 Hz (Isaac Lab ``episode_length_s = 20``, ``decimation = 4``, ``sim.dt = 0.005``)."""
 
@@ -24,3 +27,10 @@ for _id, _entry in ((GO1_FLAT_ID, "Go1VelocityEnv"), (GO1_FLAT_PLAY_ID, "Go1Velo
             max_episode_steps=GO1_MAX_EPISODE_STEPS,
             disable_env_checker=True,
         )
+
+if PENDULUM_NO_VELOCITY_ID not in gym.registry:
+    gym.register(
+        id=PENDULUM_NO_VELOCITY_ID,
+        entry_point="isaac_hydra_ext.envs.pomdp:PendulumNoVelocityEnv",
+        max_episode_steps=200,
+    )

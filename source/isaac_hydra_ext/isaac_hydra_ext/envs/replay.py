@@ -20,7 +20,11 @@ import torch
 from .vec_env import VecEnv
 
 Policy = Callable[[torch.Tensor], torch.Tensor]
-"""Observations (B, obs_dim) -> actions (B, act_dim), e.g. a ``GaussianPolicy`` (its forward is the mean action)."""
+"""Observations (B, obs_dim) -> actions (B, act_dim), e.g. a ``GaussianPolicy`` (its forward is the mean action).
+
+A policy with memory also has ``reset(done)``: :func:`replay` calls it after every step with the step's done flags
+(B,), so it starts each new episode from its initial state (``models.recurrent.StatefulPolicy`` does this for a
+recurrent policy)."""
 
 
 @dataclass
@@ -75,7 +79,8 @@ def replay(
 
     Args:
         env: the envs to replay (not closed here).
-        policy: maps observations to actions; called under ``torch.inference_mode``.
+        policy: maps observations to actions; called under ``torch.inference_mode``. If it has ``reset(done)``
+            (a recurrent policy's state), that is called after every step with the step's done flags.
         steps: policy steps to run; ``None`` runs until ``keep_running()`` says stop.
         seed: passed to ``env.reset``; a seeded VecEnv gives each of its B envs its own stream (see
             :meth:`.vec_env.GymVecEnv.reset`).
@@ -104,6 +109,7 @@ def replay(
     ep_length = torch.zeros(env.num_envs, dtype=torch.int64)
     sums: dict[str, float] = {}
     weights: dict[str, int] = {}
+    reset_state = getattr(policy, "reset", None)
     while (steps is None or report.steps < steps) and (keep_running is None or keep_running()):
         with torch.inference_mode():
             actions = policy(obs).to(env.device)
@@ -115,6 +121,8 @@ def replay(
         ep_length += 1
         terminated, truncated = step.terminated.cpu(), step.truncated.cpu()
         done = terminated | truncated
+        if reset_state is not None:  # episodes that ended start the next one from the initial memory state
+            reset_state(done)
         ended = int(done.sum())
         if ended:
             report.episode_returns.extend(ep_return[done].tolist())

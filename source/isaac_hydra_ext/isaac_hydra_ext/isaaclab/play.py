@@ -68,6 +68,7 @@ def run_play(args: argparse.Namespace, session: compat.TaskSession, make_env: Ca
     from ..envs.replay import replay, report_lines
     from ..models.export import export_after_replay, load_policy
     from ..models.onnx_metadata import deployment_metadata, metadata_lines, read_onnx_metadata
+    from ..models.recurrent import StatefulPolicy
 
     problems = play_arg_problems(args)
     if problems:
@@ -114,7 +115,7 @@ def run_play(args: argparse.Namespace, session: compat.TaskSession, make_env: Ca
 
         report = replay(
             vec,
-            loaded.policy,
+            StatefulPolicy(loaded.policy),
             args.num_steps or None,
             env_cfg.seed,
             on_frame=real_time,

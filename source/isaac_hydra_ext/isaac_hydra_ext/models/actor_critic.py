@@ -8,66 +8,23 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ..config.schema import ACTIVATIONS, ModelConfig
+from ..config.schema import ModelConfig
+from .layers import build_mlp, gaussian_entropy, gaussian_kl, gaussian_log_prob, orthogonal_init
 from .normalizer import RunningNormalizer
+from .recurrent import RecurrentCritic, RecurrentGaussianPolicy, build_recurrent_critic, build_recurrent_policy
 
-_ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "elu": nn.ELU,
-    "relu": nn.ReLU,
-    "tanh": nn.Tanh,
-    "selu": nn.SELU,
-    "gelu": nn.GELU,
-    "silu": nn.SiLU,
-    "leaky_relu": nn.LeakyReLU,
-}
-assert tuple(_ACTIVATIONS) == ACTIVATIONS, "config.schema.ACTIVATIONS names the activations the models build"
-
-_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
-
-
-def build_mlp(in_dim: int, hidden: Sequence[int], out_dim: int, activation: str) -> nn.Sequential:
-    """``Linear -> act -> ... -> Linear(out_dim)`` with the given hidden sizes."""
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation={activation!r} is not one of {sorted(_ACTIVATIONS)}")
-    layers: list[nn.Module] = []
-    last = in_dim
-    for size in hidden:
-        layers += [nn.Linear(last, int(size)), _ACTIVATIONS[activation]()]
-        last = int(size)
-    layers.append(nn.Linear(last, out_dim))
-    return nn.Sequential(*layers)
-
-
-def orthogonal_init(mlp: nn.Sequential, output_gain: float) -> None:
-    """Orthogonal weights (gain sqrt(2) for hidden layers, ``output_gain`` for the last), zero biases."""
-    linears = [m for m in mlp if isinstance(m, nn.Linear)]
-    for i, layer in enumerate(linears):
-        nn.init.orthogonal_(layer.weight, gain=output_gain if i == len(linears) - 1 else math.sqrt(2.0))
-        nn.init.zeros_(layer.bias)
-
-
-def gaussian_log_prob(actions: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
-    """Log-density of a diagonal Gaussian, summed over the action dimensions.
-
-    log N(a; mu, sigma) = sum_i [ -(a_i - mu_i)^2 / (2 sigma_i^2) - log sigma_i - log sqrt(2 pi) ]
-    """
-    z = (actions - mean) * torch.exp(-log_std)
-    return (-0.5 * z * z - log_std - _LOG_SQRT_2PI).sum(-1)
-
-
-def gaussian_entropy(log_std: torch.Tensor) -> torch.Tensor:
-    """Entropy of a diagonal Gaussian: sum_i [ log sigma_i + 0.5 * log(2 pi e) ]."""
-    return (log_std + _LOG_SQRT_2PI + 0.5).sum(-1)
-
-
-def gaussian_kl(mean_p: torch.Tensor, log_std_p: torch.Tensor, mean_q: torch.Tensor, log_std_q: torch.Tensor):
-    """KL(p || q) of diagonal Gaussians, summed over dimensions.
-
-    KL = sum_i [ log(s_q/s_p) + (s_p^2 + (m_p - m_q)^2) / (2 s_q^2) - 1/2 ]
-    """
-    var_p = torch.exp(2.0 * log_std_p)
-    var_q = torch.exp(2.0 * log_std_q)
-    return (log_std_q - log_std_p + (var_p + (mean_p - mean_q) ** 2) / (2.0 * var_q) - 0.5).sum(-1)
+__all__ = [
+    "ActorCritic",
+    "GaussianPolicy",
+    "Policy",
+    "ValueFunction",
+    "build_mlp",
+    "build_policy",
+    "gaussian_entropy",
+    "gaussian_kl",
+    "gaussian_log_prob",
+    "orthogonal_init",
+]
 
 
 class GaussianPolicy(nn.Module):
@@ -155,27 +112,39 @@ class ValueFunction(nn.Module):
         return self.denormalize_value(self.normalized(obs))
 
 
+Policy = GaussianPolicy | RecurrentGaussianPolicy
+"""A policy workers run: feed-forward, or recurrent (``is_recurrent``: it takes and returns a hidden state)."""
+
+
 class ActorCritic(nn.Module):
     """The learner's model: ``policy`` (published to workers) and ``critic`` (learner only)."""
 
     def __init__(self, obs_dim: int, act_dim: int, critic_obs_dim: int, cfg: ModelConfig) -> None:
         """Build both networks from the model section of the config."""
         super().__init__()
-        self.policy = build_policy(obs_dim, act_dim, cfg)
-        self.critic = ValueFunction(
-            critic_obs_dim or obs_dim,
-            cfg.critic_hidden_dims,
-            cfg.activation,
-            cfg.obs_normalization,
-            cfg.obs_clip,
-            cfg.orthogonal_init,
-            cfg.value_normalization,
-        )
+        self.recurrent = cfg.rnn_type != "none"
+        """The policy has a memory (``ppo.rnn_type``): the critic reads its output, the learner replays sequences."""
+        self.policy: Policy = build_policy(obs_dim, act_dim, cfg)
+        self.critic: ValueFunction | RecurrentCritic
+        if self.recurrent:
+            self.critic = build_recurrent_critic(critic_obs_dim, cfg)
+        else:
+            self.critic = ValueFunction(
+                critic_obs_dim or obs_dim,
+                cfg.critic_hidden_dims,
+                cfg.activation,
+                cfg.obs_normalization,
+                cfg.obs_clip,
+                cfg.orthogonal_init,
+                cfg.value_normalization,
+            )
         self.asymmetric = critic_obs_dim > 0
 
 
-def build_policy(obs_dim: int, act_dim: int, cfg: ModelConfig) -> GaussianPolicy:
+def build_policy(obs_dim: int, act_dim: int, cfg: ModelConfig) -> Policy:
     """The policy alone, as a worker builds it (same architecture as ``ActorCritic.policy``)."""
+    if cfg.rnn_type != "none":
+        return build_recurrent_policy(obs_dim, act_dim, cfg)
     return GaussianPolicy(
         obs_dim,
         act_dim,

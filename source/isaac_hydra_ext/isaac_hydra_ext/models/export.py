@@ -2,7 +2,9 @@
 
 The exported network maps *raw* observations to the *deterministic* action (the Gaussian mean): the running
 observation normalization is folded in, so a robot program needs nothing else. Actions are not clipped (as
-in Isaac Lab's exporters); clip to your actuator limits downstream.
+in Isaac Lab's exporters); clip to your actuator limits downstream. A recurrent policy (``ppo.rnn_type``) is exported
+as one step that takes and returns its hidden state: ``(obs, h_in[, c_in]) -> (actions, h_out[, c_out])``
+(:mod:`.recurrent_export`).
 
 ONNX goes through PyTorch's TorchScript-based exporter, which needs the ``onnx`` package (a dependency of this
 package); PyTorch versions without that exporter use the dynamo exporter, which also needs ``onnxscript`` (the
@@ -26,8 +28,10 @@ from torch import nn
 
 from ..config.schema import ModelConfig
 from ..utils.checkpoint import CheckpointError, check_state_matches_model, load_checkpoint
-from .actor_critic import GaussianPolicy, build_policy
+from .actor_critic import GaussianPolicy, Policy, build_policy
 from .onnx_metadata import write_onnx_metadata
+from .recurrent import RecurrentGaussianPolicy
+from .recurrent_export import ExportSignature, recurrent_signature
 
 EXPORT_EXTRA_HINT = "pip install 'isaac_hydra_ext[export]'"
 """What installs every package an ONNX export may need."""
@@ -52,8 +56,9 @@ class DeterministicPolicy(nn.Module):
 class LoadedPolicy:
     """A policy restored from a checkpoint, with what is known about the run that made it."""
 
-    policy: GaussianPolicy
-    """The Gaussian policy in eval mode; calling it gives the mean (deterministic) action."""
+    policy: Policy
+    """The Gaussian policy in eval mode; calling it gives the mean (deterministic) action (a recurrent one also
+    takes and returns its hidden state: wrap it in :class:`~.recurrent.StatefulPolicy` to step envs)."""
     obs_dim: int
     """Size of the observation it takes."""
     act_dim: int
@@ -84,6 +89,12 @@ def load_policy(checkpoint: str, device: str | torch.device = "cpu") -> LoadedPo
         raise CheckpointError(f"checkpoint {checkpoint} has a model_cfg this version cannot build: {first}") from exc
     prefix = "policy."
     policy_state = {k[len(prefix) :]: v for k, v in state["model"].items() if k.startswith(prefix)}
+    stored_memory = any(k.startswith("memory.") for k in policy_state)
+    if stored_memory != (cfg.rnn_type != "none"):
+        raise CheckpointError(
+            f"checkpoint {checkpoint} does not fit this model: its model_cfg says ppo.rnn_type={cfg.rnn_type!r}, but "
+            f"its policy weights {'have' if stored_memory else 'have no'} recurrent memory"
+        )
     check_state_matches_model(checkpoint, policy_state, policy)
     try:
         policy.load_state_dict(policy_state)
@@ -121,9 +132,18 @@ def _write_atomically(path: str, write: Callable[[str], None]) -> str:
     return path
 
 
-def export_torchscript(policy: GaussianPolicy, path: str) -> str:
-    """Write ``DeterministicPolicy`` as TorchScript to ``path``; load with ``torch.jit.load``."""
-    scripted = torch.jit.script(DeterministicPolicy(policy))
+def _signature(policy: Policy) -> ExportSignature:
+    """The module to export with its named inputs and outputs (a feed-forward policy: ``obs -> actions``)."""
+    if isinstance(policy, RecurrentGaussianPolicy):
+        return recurrent_signature(policy)
+    return ExportSignature(
+        DeterministicPolicy(policy), (torch.zeros(1, policy.obs_dim),), ["obs"], ["actions"], {"obs": 0, "actions": 0}
+    )
+
+
+def export_torchscript(policy: Policy, path: str) -> str:
+    """Write the deterministic policy (a recurrent one's step) as TorchScript to ``path`` (``torch.jit.load``)."""
+    scripted = torch.jit.script(_signature(policy).module)
     return _write_atomically(path, lambda tmp: scripted.save(tmp))
 
 
@@ -140,30 +160,32 @@ def _require(module: str, what: str) -> None:
         raise ExportDependencyError(f"{what} needs the {module} package, which is not installed ({EXPORT_EXTRA_HINT})")
 
 
-def export_onnx(policy: GaussianPolicy, path: str, opset: int = 17, metadata: Mapping[str, str] | None = None) -> str:
+def export_onnx(policy: Policy, path: str, opset: int = 17, metadata: Mapping[str, str] | None = None) -> str:
     """Write ``DeterministicPolicy`` as ONNX (input ``obs`` (batch, obs_dim), output ``actions``).
 
-    The file's metadata (:mod:`.onnx_metadata`) holds the input/output names, the sizes and ``metadata`` (the task's
-    deployment info as JSON texts, from :func:`~.onnx_metadata.deployment_metadata`).
+    A recurrent policy's step has the inputs ``obs, h_in[, c_in]`` and outputs ``actions, h_out[, c_out]``
+    (states (num_layers, batch, rnn_hidden_dim)). The file's metadata (:mod:`.onnx_metadata`) holds the input/output
+    names, the sizes and ``metadata`` (the task's deployment info as JSON texts, from
+    :func:`~.onnx_metadata.deployment_metadata`).
 
     Raises :class:`ExportDependencyError` when ``onnx`` is missing. Should the TorchScript-based exporter fail, the
     dynamo exporter is tried where ``onnxscript`` is installed; if that fails too (or is not there), the first
     exporter's error propagates as torch raised it, never reported as a missing package.
     """
-    module = DeterministicPolicy(policy)
-    dummy = torch.zeros(1, policy.obs_dim)
+    sig = _signature(policy)
+    module, dummy, input_names, output_names = sig.module, sig.example_inputs, sig.input_names, sig.output_names
     _require("onnx", "PyTorch's ONNX exporter")
     has_dynamo = "dynamo" in inspect.signature(torch.onnx.export).parameters
 
     def legacy(tmp: str) -> None:  # the TorchScript-based exporter: needs only onnx
-        axes = {"obs": {0: "batch"}, "actions": {0: "batch"}}
+        axes = {name: {axis: "batch"} for name, axis in sig.batch_axes.items()}
         if has_dynamo:  # PyTorch >= 2.5 asks which exporter; older ones have only this one
             torch.onnx.export(
                 module,
-                (dummy,),
+                dummy,
                 tmp,
-                input_names=["obs"],
-                output_names=["actions"],
+                input_names=input_names,
+                output_names=output_names,
                 opset_version=opset,
                 dynamic_axes=axes,
                 dynamo=False,
@@ -171,23 +193,24 @@ def export_onnx(policy: GaussianPolicy, path: str, opset: int = 17, metadata: Ma
         else:
             torch.onnx.export(
                 module,
-                (dummy,),
+                dummy,
                 tmp,
-                input_names=["obs"],
-                output_names=["actions"],
+                input_names=input_names,
+                output_names=output_names,
                 opset_version=opset,
                 dynamic_axes=axes,
             )
 
     def dynamo(tmp: str) -> None:  # needs onnxscript too
+        batch = torch.export.Dim("batch")
         torch.onnx.export(
             module,
-            (dummy,),
+            dummy,
             tmp,
-            dynamic_shapes=({0: torch.export.Dim("batch")},),
+            dynamic_shapes=tuple({sig.batch_axes[name]: batch} for name in input_names),
             dynamo=True,
-            input_names=["obs"],
-            output_names=["actions"],
+            input_names=input_names,
+            output_names=output_names,
         )
 
     def annotated(write: Callable[[str], None]) -> Callable[[str], None]:
@@ -208,7 +231,7 @@ def export_onnx(policy: GaussianPolicy, path: str, opset: int = 17, metadata: Ma
             raise legacy_error from None
 
 
-def export_policy(policy: GaussianPolicy, out_dir: str, metadata: Mapping[str, str] | None = None) -> dict[str, str]:
+def export_policy(policy: Policy, out_dir: str, metadata: Mapping[str, str] | None = None) -> dict[str, str]:
     """Write ``policy.pt`` (TorchScript) and ``policy.onnx`` (with ``metadata``) to ``out_dir``; return their paths.
 
     Raises on failure.
@@ -238,9 +261,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def export_after_replay(
-    policy: GaussianPolicy, out_dir: str, metadata: Mapping[str, str] | None = None
-) -> ExportResult:
+def export_after_replay(policy: Policy, out_dir: str, metadata: Mapping[str, str] | None = None) -> ExportResult:
     """Export ``policy`` to ``out_dir`` (TorchScript, then ONNX) without raising: each failure is one line.
 
     Used after a replay, so an unwritable run directory or a missing exporter package never costs the replay.
@@ -254,7 +275,7 @@ def export_after_replay(
     except OSError as exc:
         result.problems.append(f"export skipped: cannot create {out_dir}: {_describe(exc)}")
         return result
-    exporters: list[tuple[str, str, Callable[[GaussianPolicy, str], str]]] = [
+    exporters: list[tuple[str, str, Callable[[Policy, str], str]]] = [
         ("TorchScript", "policy.pt", export_torchscript),
         ("ONNX", "policy.onnx", lambda p, path: export_onnx(p, path, metadata=metadata)),
     ]

@@ -59,6 +59,7 @@ def uses_worker_processes(cfg: TrainConfig) -> bool:
 def shared_memory_bytes(cfg: TrainConfig, spec: EnvSpec) -> int:
     """Bytes of shared memory a worker-process run allocates: the rollout buffer of W*K slots plus the weights."""
     ppo = cfg.ppo
+    policy = build_policy(spec.obs_dim, spec.act_dim, ppo)
     buffer = RolloutBuffer.bytes_needed(
         ppo.num_workers * ppo.slots_per_worker,
         ppo.steps_per_env,
@@ -66,8 +67,8 @@ def shared_memory_bytes(cfg: TrainConfig, spec: EnvSpec) -> int:
         spec.obs_dim,
         spec.act_dim,
         spec.critic_obs_dim,
+        int(getattr(policy, "state_size", 0)),
     )
-    policy = build_policy(spec.obs_dim, spec.act_dim, ppo)
     weights = 4 * sum(t.numel() for t in policy.state_dict().values())
     heartbeats = 8 * ppo.num_workers
     return buffer + weights + heartbeats + 3 * 4096

@@ -531,6 +531,8 @@ class _Control:
 def _record(
     spec: RecorderSpec, env: Any, policy: torch.nn.Module, iteration: int, env_steps: int, control: _Control
 ) -> VideoResult:
+    from ..models.recurrent import StatefulPolicy
+
     t0 = time.perf_counter()
     fps = float(env.metadata.get("render_fps") or 30)
     space = env.single_action_space
@@ -542,6 +544,7 @@ def _record(
     preview: list[np.ndarray] = []
     writer: Mp4Stream | None = None
     obs, _ = env.reset(seed=spec.seed + iteration)
+    stateful = StatefulPolicy(policy)  # a recurrent policy carries its state, reset where an episode ends
     try:
         for t in range(spec.length):
             control.check()
@@ -556,10 +559,11 @@ def _record(
                 break
             policy_obs = obs["policy"] if isinstance(obs, dict) else obs
             with torch.inference_mode():
-                actions = policy(torch.as_tensor(np.asarray(policy_obs), dtype=torch.float32)).numpy()
+                actions = stateful(torch.as_tensor(np.asarray(policy_obs), dtype=torch.float32)).numpy()
             if clip:
                 actions = np.clip(actions, low, high)
-            obs, *_ = env.step(actions)
+            obs, _, terminated, truncated, _ = env.step(actions)
+            stateful.reset(torch.as_tensor(np.logical_or(terminated, truncated)))
         writer.close()
         os.replace(partial, path)
     except BaseException:

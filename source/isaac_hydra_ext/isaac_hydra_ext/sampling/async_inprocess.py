@@ -37,7 +37,7 @@ from collections.abc import Callable
 import torch
 
 from ..envs.vec_env import VecEnv
-from ..models.actor_critic import GaussianPolicy
+from ..models.actor_critic import Policy
 from ..storage.rollout_buffer import RolloutBuffer
 from ..storage.weights import WeightPublisher, WeightSubscriber
 from .base import SamplerStats
@@ -120,7 +120,7 @@ class AsyncInProcessSampler(_Publishing):
         slots: int,
         seed: int,
         clip_actions: bool,
-        learner_policy: GaussianPolicy,
+        learner_policy: Policy,
         rollouts_per_iteration: int,
         stop_requested: Callable[[], bool] = lambda: False,
         hurry: Callable[[], bool] = lambda: False,
@@ -136,7 +136,7 @@ class AsyncInProcessSampler(_Publishing):
         self.hurry = hurry
         self.env = env
         self.device = torch.device(env.device)
-        self.snapshot: GaussianPolicy = copy.deepcopy(learner_policy).to(self.device)
+        self.snapshot: Policy = copy.deepcopy(learner_policy).to(self.device)
         self.snapshot.eval()
         self.snapshot.requires_grad_(False)
         self.subscriber = WeightSubscriber(self.snapshot, publisher.block)

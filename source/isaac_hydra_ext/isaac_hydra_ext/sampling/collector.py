@@ -2,6 +2,10 @@
 
 The same class runs inside a worker process (async/sync modes), in the learner process for every collector
 (serial mode), and in the learner process on the GPU (Isaac Lab in-process collection, ``num_workers=0``).
+
+With a recurrent policy (``ppo.rnn_type``) the collector carries each env's hidden state from step to step and from
+one rollout to the next, zeroes it where an episode ends, and writes the state each rollout starts from into the
+slot's ``hidden`` field (the learner replays the rollout from it).
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from dataclasses import dataclass, field
 import torch
 
 from ..envs.vec_env import VecEnv
-from ..models.actor_critic import GaussianPolicy
+from ..models.actor_critic import Policy
+from ..models.recurrent import RecurrentGaussianPolicy
 from ..storage.rollout_buffer import RolloutBuffer
 
 
@@ -54,7 +59,7 @@ class RolloutCollector:
     def __init__(
         self,
         env: VecEnv,
-        policy: GaussianPolicy,
+        policy: Policy,
         buffer: RolloutBuffer,
         seed: int,
         clip_actions: bool = True,
@@ -93,6 +98,10 @@ class RolloutCollector:
         self.ep_return = torch.zeros(B, dtype=torch.float64, device=self.device)
         self.ep_length = torch.zeros(B, dtype=torch.int64, device=self.device)
         self.total_steps = 0
+        self.hidden: torch.Tensor | None = None
+        """A recurrent policy's state of each env (B, state_size), carried across rollouts; None: feed-forward."""
+        if isinstance(policy, RecurrentGaussianPolicy):
+            self.hidden = policy.initial_state(B, self.policy_device)
 
     def _check_finite(self, x: torch.Tensor, what: str, step: int, only: torch.Tensor | None = None) -> None:
         """Raise :class:`EnvError` if a row of ``x`` (B, ...) has a non-finite value (only the rows ``only`` marks)."""
@@ -123,6 +132,8 @@ class RolloutCollector:
         log_sums: dict[str, float] = {}
         log_counts: dict[str, int] = {}
         versions = buf.versions[slot]
+        if self.hidden is not None and buf.hidden is not None:
+            buf.hidden[slot, 0].copy_(self.hidden)
         for t in range(T):
             t0 = time.perf_counter()
             version = refresh_weights()
@@ -131,7 +142,14 @@ class RolloutCollector:
             if buf.critic_obs is not None:
                 buf.critic_obs[slot, t].copy_(self.critic_obs)
             t2 = time.perf_counter()
-            actions, log_probs = self.policy.act(self.obs.to(self.policy_device), self.generator)
+            policy = self.policy
+            if isinstance(policy, RecurrentGaussianPolicy):
+                assert self.hidden is not None
+                actions, log_probs, self.hidden = policy.act(
+                    self.obs.to(self.policy_device), self.hidden, self.generator
+                )
+            else:
+                actions, log_probs = policy.act(self.obs.to(self.policy_device), self.generator)
             env_actions = actions if self.low is None else torch.maximum(torch.minimum(actions, self.high), self.low)
             t3 = time.perf_counter()
             try:
@@ -165,6 +183,8 @@ class RolloutCollector:
             # episode bookkeeping: returns and lengths of episodes that ended at this step
             self.ep_return += step.reward.to(torch.float64)
             self.ep_length += 1
+            if self.hidden is not None:  # a new episode starts from the zero state: h = 0 where done
+                self.hidden = torch.where(done.to(self.policy_device).view(-1, 1), 0.0, self.hidden)
             if done.any():
                 info.episode_returns.extend(self.ep_return[done].tolist())
                 info.episode_lengths.extend(self.ep_length[done].tolist())

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from ..config.schema import EnvConfig, ModelConfig, SamplerConfig
 from ..envs.factory import make_vec_env
 from ..envs.vec_env import EnvSpec, VecEnv
-from ..models.actor_critic import GaussianPolicy
+from ..models.actor_critic import Policy
 from ..storage.rollout_buffer import RolloutBuffer
 from .async_inprocess import AsyncInProcessSampler
 from .base import Sampler
@@ -46,7 +46,7 @@ def make_sampler(
     model_cfg: ModelConfig,
     env_cfg: EnvConfig,
     spec: EnvSpec,
-    policy: GaussianPolicy,
+    policy: Policy,
     seed: int,
     stop_requested: Callable[[], bool],
     envs: list[VecEnv] | None = None,
@@ -70,8 +70,11 @@ def make_sampler(
     W, B, T = sampler_cfg.num_workers, sampler_cfg.envs_per_worker, sampler_cfg.steps_per_env
     K = sampler_cfg.slots_per_worker
     in_process = sampler_cfg.mode == "serial" or W == 0
+    state_size = int(getattr(policy, "state_size", 0))  # a recurrent policy's hidden state, stored per rollout
     if not in_process:
-        buffer = RolloutBuffer.allocate(W * K, T, B, spec.obs_dim, spec.act_dim, spec.critic_obs_dim, shared=True)
+        buffer = RolloutBuffer.allocate(
+            W * K, T, B, spec.obs_dim, spec.act_dim, spec.critic_obs_dim, shared=True, state_size=state_size
+        )
         publisher = shared_weights_for(policy, shared=True)
         pool = WorkerPool(
             sampler_cfg,
@@ -94,7 +97,15 @@ def make_sampler(
         raise ValueError(f"in-process envs are on different devices: {sorted({str(e.device) for e in envs})}")
     B = envs[0].num_envs
     buffer = RolloutBuffer.allocate(
-        len(envs) * K, T, B, spec.obs_dim, spec.act_dim, spec.critic_obs_dim, shared=False, device=env_device
+        len(envs) * K,
+        T,
+        B,
+        spec.obs_dim,
+        spec.act_dim,
+        spec.critic_obs_dim,
+        shared=False,
+        device=env_device,
+        state_size=state_size,
     )
     publisher = shared_weights_for(policy, shared=False)
     per_iteration = rollouts_per_iteration(sampler_cfg, len(envs))

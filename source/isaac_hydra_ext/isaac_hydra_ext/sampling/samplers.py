@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from ..config.schema import ModelConfig
 from ..envs.vec_env import VecEnv
-from ..models.actor_critic import GaussianPolicy, build_policy
+from ..models.actor_critic import Policy, build_policy
 from ..storage.rollout_buffer import RolloutBuffer
 from ..storage.weights import SharedWeights, WeightPublisher, WeightSubscriber
 from .base import SamplerStats
@@ -118,7 +118,7 @@ class InProcessSampler(_Publishing):
         clip_actions: bool,
         mode: str,
         rollouts_per_iteration: int,
-        learner_policy: GaussianPolicy | None = None,
+        learner_policy: Policy | None = None,
     ):
         """Build one collector per env; with ``learner_policy`` they act with it, else with subscribed copies."""
         self.buffer = buffer
@@ -196,7 +196,7 @@ class InProcessSampler(_Publishing):
         return SamplerStats(collector_busy_s=self.last_collect_s, overlap=0.0 if collected else None)
 
 
-def shared_weights_for(policy: GaussianPolicy, shared: bool) -> WeightPublisher:
+def shared_weights_for(policy: Policy, shared: bool) -> WeightPublisher:
     """A publisher of ``policy``'s weights (in shared memory when workers read them), version 1 published."""
     publisher = WeightPublisher(policy, SharedWeights.for_module(policy, shared=shared))
     publisher.publish()

@@ -17,6 +17,7 @@ truncated             (S, T, B)                 episode cut by a time limit at t
 final_obs             (S, T, B, obs_dim)        last observation of the episode where done at t
 final_critic_obs      (S, T, B, critic_dim)     the same for the critic group
 versions              (S, T)                    policy version that acted at step t
+hidden                (S, 1, B, state_size)     recurrent policy's state before step 0 (only with ppo.rnn_type)
 ====================  ========================  =============================================
 """
 
@@ -42,6 +43,8 @@ class TrajectoryFields:
     versions: torch.Tensor
     critic_obs: torch.Tensor | None = None
     final_critic_obs: torch.Tensor | None = None
+    hidden: torch.Tensor | None = None
+    """The recurrent policy's flat state at the rollout's start, one row per env (a time axis of length 1)."""
 
 
 @dataclass
@@ -74,11 +77,13 @@ class RolloutBuffer(TrajectoryFields):
         critic_obs_dim: int = 0,
         shared: bool = False,
         device: str | torch.device = "cpu",
+        state_size: int = 0,
     ) -> RolloutBuffer:
         """Allocate all slots once; ``shared=True`` puts them in shared memory for worker processes.
 
         Float fields start as NaN, so a read of a slot that was never written cannot pass as data: the
-        learner's finite-sample check drops and counts it.
+        learner's finite-sample check drops and counts it. ``state_size`` > 0 (a recurrent policy's flat state
+        width) adds the ``hidden`` field.
         """
         S, T, B = num_slots, steps, envs
 
@@ -99,6 +104,7 @@ class RolloutBuffer(TrajectoryFields):
             versions=torch.full((S, T), -1, dtype=torch.int64, device=device),
             critic_obs=floats(S, T + 1, B, critic_obs_dim) if critic_obs_dim else None,
             final_critic_obs=floats(S, T, B, critic_obs_dim) if critic_obs_dim else None,
+            hidden=floats(S, 1, B, state_size) if state_size else None,
         )
         if shared:
             for t in buf.tensors():
@@ -106,11 +112,14 @@ class RolloutBuffer(TrajectoryFields):
         return buf
 
     @staticmethod
-    def bytes_needed(num_slots: int, steps: int, envs: int, obs_dim: int, act_dim: int, critic_obs_dim: int = 0) -> int:
+    def bytes_needed(
+        num_slots: int, steps: int, envs: int, obs_dim: int, act_dim: int, critic_obs_dim: int = 0, state_size: int = 0
+    ) -> int:
         """Bytes :meth:`allocate` takes for these sizes (without allocating; each tensor rounded up to 4 KiB pages).
 
         Equation: with S slots, T steps, B envs, float32 fields
-        ``4*S*B*((T+1)*(obs+critic) + T*(act + 2 + obs + critic))`` plus ``2*S*T*B`` bool flags and ``8*S*T`` versions.
+        ``4*S*B*((T+1)*(obs+critic) + T*(act + 2 + obs + critic) + state)`` plus ``2*S*T*B`` bool flags and ``8*S*T``
+        versions.
         """
         S, T, B = num_slots, steps, envs
         sizes = [
@@ -125,6 +134,8 @@ class RolloutBuffer(TrajectoryFields):
         ]
         if critic_obs_dim:
             sizes += [4 * S * (T + 1) * B * critic_obs_dim, 4 * S * T * B * critic_obs_dim]
+        if state_size:
+            sizes.append(4 * S * B * state_size)
         page = 4096
         return sum(-(-n // page) * page for n in sizes)
 

@@ -32,9 +32,22 @@ from typing import Any
 
 import torch
 
+from ..config.schema import ModelConfig
+
 FORMAT = "isaac_hydra_ext.appo"
 FORMAT_VERSION = 1
-MODEL_SHAPE_KEYS = ("actor_hidden_dims", "critic_hidden_dims", "activation", "obs_normalization")
+MODEL_SHAPE_KEYS = (
+    "actor_hidden_dims",
+    "critic_hidden_dims",
+    "activation",
+    "obs_normalization",
+    "rnn_type",
+    "rnn_hidden_dim",
+    "rnn_num_layers",
+)
+"""The ``ppo.*`` fields that define the network's shape: stored in ``model_cfg``, compared on resume."""
+RNN_KEYS = ("rnn_type", "rnn_hidden_dim", "rnn_num_layers")
+"""Shape keys of the recurrent memory; checkpoints written before it existed lack them (they are feed-forward)."""
 _CHECKPOINT_RE = re.compile(r"model_(\d+)\.pt")
 """A checkpoint's file name, matched against the whole base name (so ``.tmp_*.pt`` and ``old_model_3.pt`` are not)."""
 
@@ -209,11 +222,23 @@ def check_compatible(path: str, state: dict[str, Any], env_spec: dict[str, Any],
     for key in ("obs_dim", "act_dim", "critic_obs_dim"):
         if state["env_spec"].get(key) != env_spec.get(key):
             diffs.append(f"env {key}: checkpoint {state['env_spec'].get(key)}, this run {env_spec.get(key)}")
+    stored_cfg = stored_model_cfg(state["model_cfg"])
+    feed_forward = stored_cfg.get("rnn_type") == model_cfg.get("rnn_type") == "none"
     for key in MODEL_SHAPE_KEYS:
-        if list_or_value(state["model_cfg"].get(key)) != list_or_value(model_cfg.get(key)):
-            diffs.append(f"ppo.{key}: checkpoint {state['model_cfg'].get(key)}, this run {model_cfg.get(key)}")
+        if feed_forward and key in RNN_KEYS[1:]:  # sizes of a memory neither network has
+            continue
+        if list_or_value(stored_cfg.get(key)) != list_or_value(model_cfg.get(key)):
+            diffs.append(f"ppo.{key}: checkpoint {stored_cfg.get(key)}, this run {model_cfg.get(key)}")
     if diffs:
-        raise CheckpointError(f"checkpoint {path} does not fit this run's network: " + "; ".join(diffs))
+        memory = any(d.startswith("ppo.rnn_") for d in diffs)
+        hint = " (a recurrent policy's memory must match: set ppo.rnn_* as the checkpoint has them)" if memory else ""
+        raise CheckpointError(f"checkpoint {path} does not fit this run's network: " + "; ".join(diffs) + hint)
+
+
+def stored_model_cfg(model_cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """A checkpoint's ``model_cfg`` with the memory keys of older (feed-forward) checkpoints filled in."""
+    defaults = ModelConfig()
+    return {**{key: getattr(defaults, key) for key in RNN_KEYS}, **dict(model_cfg)}
 
 
 def list_or_value(x: Any) -> Any:
