@@ -3,6 +3,7 @@
 import os
 import signal
 import time
+from multiprocessing.context import SpawnProcess
 
 import pytest
 import torch
@@ -200,3 +201,39 @@ def test_a_starting_worker_is_not_taken_for_hung_before_its_first_heartbeat(pool
         pool.poll(timeout=0.05)  # any worker found hung here would be restarted
     assert pool.restarts == 0 and float(pool.heartbeats[0]) > handle.started
     assert pool._silence_limit(handle, 0) == 0.5
+
+
+def test_a_ctrl_c_while_a_worker_is_spawned_reaches_the_learner_and_not_the_worker(pool_factory, monkeypatch):
+    # With spawn, Process.start() lasts until the child interpreter has read its arguments (seconds on a loaded
+    # machine). A Ctrl-C in that window used to be dropped (SIGINT was ignored around the spawn), and the run
+    # went on as if nothing had been pressed. It must reach the learner's handler once the worker is spawned.
+    received = []
+    real_start = SpawnProcess.start
+
+    def start_with_a_ctrl_c(process):
+        os.kill(os.getpid(), signal.SIGINT)  # lands inside the spawn window
+        real_start(process)
+
+    monkeypatch.setattr(SpawnProcess, "start", start_with_a_ctrl_c)
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        _, pool, _, _ = pool_factory()
+        pool.start_workers()
+        deadline = time.monotonic() + 5
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert received and set(received) == {signal.SIGINT}  # delivered (once per spawn), not lost
+        # the workers ignore SIGINT (a Ctrl-C to the process group is the learner's to handle): once running,
+        # a SIGINT sent to them directly leaves them alive
+        pids = [h.pid for h in pool.handles]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not all(
+            float(pool.heartbeats[w]) > h.started for w, h in enumerate(pool.handles)
+        ):  # every worker has beaten: it runs worker_main, past its signal set-up
+            time.sleep(0.05)
+        for pid in pids:
+            os.kill(pid, signal.SIGINT)
+        time.sleep(0.5)
+        assert all(h.process.is_alive() for h in pool.handles)
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -74,6 +74,7 @@ def worker_main(
 ) -> None:
     """Entry point of a worker process (started with the spawn method)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the learner's to handle; it stops us in order
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the learner around our spawn
     _die_with_parent()
     torch.set_num_threads(1)
     wid = spec.worker_id

@@ -116,12 +116,16 @@ class WorkerPool:
             name=f"appo-worker-{wid}",
             daemon=True,
         )
-        # The child inherits an ignored SIGINT through exec, so a Ctrl-C during its start-up cannot kill it.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # SIGINT is blocked while the child is spawned. The child inherits the blocked mask (exec keeps it), so a
+        # Ctrl-C to the process group during its start-up cannot kill it; worker_main ignores SIGINT, then unblocks
+        # it. Here a SIGINT that arrives meanwhile stays pending and reaches the run's handler when the mask is
+        # restored. (Ignoring SIGINT around the spawn lost it: with spawn, start() waits for the child interpreter
+        # to read its arguments, which takes seconds on a loaded machine, and a Ctrl-C then was dropped.)
+        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             process.start()
         finally:
-            signal.signal(signal.SIGINT, previous)
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
         child_conn.close()
         self.heartbeats[wid] = time.monotonic()
         return _Handle(
