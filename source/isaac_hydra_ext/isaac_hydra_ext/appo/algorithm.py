@@ -7,6 +7,7 @@ and returns a dict of statistics.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Protocol
@@ -421,6 +422,10 @@ class APPO:
         loss, *rest = self._loss_fn(prepared, self.symmetry.minibatch_ids(ids, n))
         return (loss + self.symmetry.loss(self.model.policy, prepared.obs[ids]), *rest)
 
+    def _sequence_minibatch_loss(self, sequences: PreparedSequences, ids: torch.Tensor):
+        """:meth:`_sequence_loss` of the whole rollouts of the envs ``ids`` (a zero loss when there are none)."""
+        return self._sequence_loss(sequences, ids) if ids.numel() else self._zero_loss()
+
     def _zero_loss(self):
         """A loss with zero gradient for every parameter (a rank's empty minibatch in a distributed update)."""
         zero = sum(p.sum() * 0.0 for p in self.model.parameters())
@@ -444,18 +449,13 @@ class APPO:
         if self.model.recurrent:  # minibatches of whole rollouts (split along envs, never along time)
             sequences, stats = self.prepare_sequences(batch, learner_version)
             n = sequences.num_sequences
-
-            def loss_fn(ids: torch.Tensor):
-                return self._sequence_loss(sequences, ids) if ids.numel() else self._zero_loss()
+            loss_fn = functools.partial(self._sequence_minibatch_loss, sequences)
         else:
             prepared, stats = self.prepare(batch, learner_version)
             n = prepared.advantages.shape[0]
             if self.symmetry is not None:  # rows n..2n-1: the mirror images of rows 0..n-1
                 prepared = self.symmetry.augment_batch(prepared, self.model.policy)
-
-            def loss_fn(ids: torch.Tensor):
-                return self._minibatch_loss(prepared, ids, n)
-
+            loss_fn = functools.partial(self._minibatch_loss, prepared, n=n)
         num_minibatches = minibatches_per_epoch(cfg, batch.num_steps * batch.num_envs)
         keys = (
             "loss/policy",
