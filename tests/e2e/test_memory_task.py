@@ -32,7 +32,7 @@ def _summary(tmp_path) -> dict:
 @pytest.mark.slow
 @pytest.mark.parametrize("rnn_type", ["lstm", "none"])
 def test_only_the_recurrent_policy_solves_the_pendulum_without_velocity(tmp_path, rnn_type):
-    steps = 600_000 if FULL else 300_000
+    steps = 600_000  # the preset's budget: at 300k the LSTM still failed to get going in 1 of 5 runs (-1058)
     res = run_trainer(
         [
             "env=pendulum_no_velocity",
