@@ -6,6 +6,10 @@ the :class:`~.vec_env.IsaacLabVecEnv` is replayed by the shared loop :func:`isaa
 (same report: episodes, return, length, terminations and the task's ``extras["log"]`` under Isaac Lab's names), and
 the policy is exported after the replay, each failure one line. Videos follow Isaac Lab's convention (``--video``:
 gymnasium's ``RecordVideo`` over the viewport camera, ``<run>/videos/play/``).
+
+A checkpoint trained on another task (e.g. the embedded MuJoCo Go1, ``--task <Newton Go1 play id> --checkpoint
+<MuJoCo run>``) is replayed through the sim-to-sim mapping of :mod:`isaac_hydra_ext.envs.sim2sim` (docs/sim2sim.md);
+the report says which mapping was applied, and what cannot be mapped is one line, exit 2.
 """
 
 from __future__ import annotations
