@@ -91,12 +91,21 @@ def test_newton_checkpoint_replays_on_mujoco_exactly_as_the_mujoco_policy(checkp
     assert abs(a["unfinished_returns"][0]) > 0  # something happened
 
 
-def test_a_mujoco_checkpoint_named_with_the_training_id_replays_the_newton_policy_identically(checkpoints, capsys):
-    # the Newton checkpoint on the MuJoCo training id too (not only its -Play- twin): a different task, mapped
-    _, newton = checkpoints
-    code, out, err = _main([f"checkpoint={newton}", f"env_id={MUJOCO}", "steps=3"], capsys)
+def test_the_export_after_a_sim2sim_replay_describes_the_policy_s_own_task(checkpoints, tmp_path, capsys):
+    # on the MuJoCo training id too (not only its -Play- twin): a different task, mapped; the exported policy still
+    # takes the Newton layout, so its ONNX metadata is the Newton task's, not the replay env's
+    onnx = pytest.importorskip("onnx")
+    newton = tmp_path / "run" / "model_1.pt"
+    newton.parent.mkdir()
+    newton.write_bytes(checkpoints[1].read_bytes())
+    code = play_cli.main([f"checkpoint={newton}", f"env_id={MUJOCO}", "steps=3", "num_envs=2", "video=false"])
+    out, err = capsys.readouterr()
     assert code == 0, err
     assert f"sim-to-sim: policy trained on {NEWTON}, replayed on {MUJOCO}" in out
+    meta = {
+        p.key: json.loads(p.value) for p in onnx.load(str(tmp_path / "run" / "exported" / "policy.onnx")).metadata_props
+    }
+    assert meta["task"] == NEWTON and meta["joint_names"] == LEG_BY_LEG
 
 
 def _crafted(newton: Path, tmp_path: Path, change) -> Path:
