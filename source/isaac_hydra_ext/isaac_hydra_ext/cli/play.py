@@ -13,6 +13,12 @@ The loop and the report are :mod:`isaac_hydra_ext.envs.replay`, shared with the 
     python -m isaac_hydra_ext.play                                   # the newest checkpoint under logs/appo
     python -m isaac_hydra_ext.play checkpoint=logs/appo/go1/<run>/model_300.pt command=[0.8,0.0,0.3]
     python -m isaac_hydra_ext.play checkpoint=logs/appo/go1/<run> video=false steps=3000 num_envs=64
+    python -m isaac_hydra_ext.play checkpoint=<Newton run> env.id=Sber-Velocity-Flat-Go1-MuJoCo-Play-v0  # sim-to-sim
+
+A checkpoint replayed on another task than its own (``env_id=``, also spelled ``env.id=``) is a sim-to-sim replay:
+observations and actions are mapped between the two tasks' deployment info (:mod:`isaac_hydra_ext.envs.sim2sim`;
+e.g. a policy trained on the Isaac Lab Newton Go1 task replayed on the embedded MuJoCo one); the report says which
+mapping was applied and adds the velocity-tracking errors and the fall rate; what cannot be mapped is exit 2.
 
 Exit codes: 0 done (also when only the export failed: see its line), 2 bad input (a bad value, a missing or invalid
 checkpoint, an unknown env), 3 video requested but it cannot be written (the message names the cause, e.g. the
@@ -32,6 +38,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from ..config.schema import EnvConfig
 from ..envs.replay import ReplayReport, report_lines
+from ..envs.sim2sim import same_task
 
 
 @dataclass
@@ -62,6 +69,8 @@ class PlayConfig:
     """After the replay, export the policy to ``<run>/exported/policy.pt`` (TorchScript) and ``policy.onnx``."""
     seed: int = 0
     """Env seed (the envs get their own streams from it)."""
+    report_json: str = ""
+    """Also write the report as JSON to this file (episodes, metrics, the sim-to-sim mapping); empty: don't."""
 
 
 class PlayError(RuntimeError):
@@ -86,6 +95,8 @@ class PlayResult:
     """One line per export that failed or was skipped."""
     onnx_metadata: dict[str, Any] = field(default_factory=dict)
     """The exported ONNX file's deployment metadata, read back from it (empty when no ONNX was written)."""
+    notes: list[str] = field(default_factory=list)
+    """Report lines after the first: the sim-to-sim mapping applied and its tracking summary (empty otherwise)."""
 
 
 def play_problems(cfg: PlayConfig) -> list[str]:
@@ -154,10 +165,11 @@ def play_env_config(cfg: PlayConfig, checkpoint: str, config_yaml: str) -> EnvCo
             f"{' '.join(str(exc).split())[:200]}); "
             "pass env_id=<gymnasium id>"
         ) from exc
-    if trained is not None and trained.backend == "isaaclab":
+    if trained is not None and trained.backend == "isaaclab" and (not cfg.env_id or same_task(cfg.env_id, trained.id)):
         raise PlayError(
             f"checkpoint {checkpoint} was trained on the Isaac Lab task {trained.id}: replay it with "
-            f"scripts/reinforcement_learning/appo/play.py --task <its -Play- id> --checkpoint {checkpoint}"
+            f"scripts/reinforcement_learning/appo/play.py --task <its -Play- id> --checkpoint {checkpoint} (or "
+            "pass env_id=<one of our gymnasium Go1 ids> for a sim-to-sim replay)"
         )
     if trained is None or not trained.id or trained.id == "???":
         if not cfg.env_id:
@@ -203,7 +215,8 @@ def play(cfg: PlayConfig) -> PlayResult:
     Raises :class:`PlayError` or ``CheckpointError`` for bad input and :class:`~isaac_hydra_ext.envs.video.VideoError`
     when a requested video cannot be written (before the first step).
     """
-    from ..envs.replay import replay
+    from ..envs.replay import replay, write_report_json
+    from ..envs.sim2sim import MappedPolicy, Sim2SimError, sim2sim_mapping, summary_line
     from ..models.export import export_after_replay, load_policy
     from ..models.onnx_metadata import deployment_metadata, read_onnx_metadata
     from ..models.recurrent import StatefulPolicy
@@ -222,8 +235,17 @@ def play(cfg: PlayConfig) -> PlayResult:
         env_cfg = rendering_env_config(env_cfg)
     env = _make_env(cfg, env_cfg)
     metadata = deployment_metadata(env.spec.deployment, env_cfg.id)
+    policy: Any = StatefulPolicy(loaded.policy)
+    mapping = None
     try:
-        if (env.spec.obs_dim, env.spec.act_dim) != (loaded.obs_dim, loaded.act_dim):
+        try:
+            mapping = sim2sim_mapping(loaded, env.spec, env_cfg.id)
+        except Sim2SimError as exc:
+            raise PlayError(str(exc)) from exc
+        if mapping is not None:  # the policy sees its training layout; export describes that layout
+            policy = MappedPolicy(policy, mapping)
+            metadata = deployment_metadata(loaded.deployment, loaded.env_id)
+        elif (env.spec.obs_dim, env.spec.act_dim) != (loaded.obs_dim, loaded.act_dim):
             raise PlayError(
                 f"env {env_cfg.id} has {env.spec.obs_dim} observations and {env.spec.act_dim} actions, "
                 f"the checkpoint's policy {loaded.obs_dim} and {loaded.act_dim}; pass env_id=<the "
@@ -235,7 +257,7 @@ def play(cfg: PlayConfig) -> PlayResult:
             recorder = VideoRecorder(env, cfg.video_path or os.path.join(run_dir, "videos", "play.mp4"))
         report = replay(
             env,
-            StatefulPolicy(loaded.policy),
+            policy,
             cfg.steps,
             cfg.seed,
             clip_actions=env_cfg.clip_actions,
@@ -250,6 +272,10 @@ def play(cfg: PlayConfig) -> PlayResult:
     finally:
         env.close()
     result = PlayResult(checkpoint, env_cfg.id, report, video="" if recorder is None else recorder.path)
+    if mapping is not None:
+        result.notes = [f"  {mapping.describe()}", summary_line(report)]
+    if cfg.report_json:
+        write_report_json(cfg.report_json, report, env_cfg.id, checkpoint, mapping)
     if cfg.export:  # after the replay: an unwritable run directory or a missing package must not cost the replay
         exported = export_after_replay(loaded.policy, os.path.join(run_dir, "exported"), metadata)
         result.exported, result.export_problems = exported.paths, exported.problems
@@ -260,6 +286,7 @@ def play(cfg: PlayConfig) -> PlayResult:
 
 def parse_args(argv: list[str]) -> PlayConfig:
     """``key=value`` arguments into a typed :class:`PlayConfig` (unknown keys and wrong types are errors)."""
+    argv = [f"env_id={a[len('env.id=') :]}" if a.startswith("env.id=") else a for a in argv]  # training's key
     bad = [a for a in argv if "=" not in a]
     if bad:
         raise PlayError(f"arguments must be key=value, got {bad}; keys: {', '.join(PlayConfig.__dataclass_fields__)}")
@@ -284,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     except VideoError as exc:
         print(f"Error: {exc} (pass video=false to replay without a video)", file=sys.stderr, flush=True)
         return 3
-    print("\n".join(report_lines(result.report, result.env_id, result.checkpoint)), flush=True)
+    print("\n".join(report_lines(result.report, result.env_id, result.checkpoint, result.notes)), flush=True)
     if result.video:
         print(f"  video: {result.video}")
     if result.exported:

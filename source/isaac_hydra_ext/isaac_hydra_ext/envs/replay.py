@@ -12,11 +12,16 @@ Lab play script (:class:`~isaac_hydra_ext.isaaclab.vec_env.IsaacLabVecEnv`) both
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import json
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
+from .sim2sim import tracking_summary
 from .vec_env import VecEnv
 
 Policy = Callable[[torch.Tensor], torch.Tensor]
@@ -142,9 +147,13 @@ def replay(
     return report
 
 
-def report_lines(report: ReplayReport, env_id: str, checkpoint: str) -> list[str]:
-    """The human-readable report printed by both play commands (first line: ``played <N> steps x <B> envs ...``)."""
+def report_lines(report: ReplayReport, env_id: str, checkpoint: str, notes: Sequence[str] = ()) -> list[str]:
+    """The human-readable report printed by both play commands (first line: ``played <N> steps x <B> envs ...``).
+
+    ``notes``: lines printed right after the first (e.g. the sim-to-sim mapping applied, :mod:`.sim2sim`).
+    """
     lines = [f"played {report.steps} steps x {report.num_envs} envs of {env_id} from {checkpoint}"]
+    lines.extend(notes)
     if report.episodes:
         lines.append(
             f"  episodes: {report.episodes} finished ({report.terminations} terminated, {report.truncations} "
@@ -161,3 +170,30 @@ def report_lines(report: ReplayReport, env_id: str, checkpoint: str) -> list[str
         width = max(len(key) for key in report.metrics)
         lines.extend(f"    {key:<{width}}  {value:.4f}" for key, value in report.metrics.items())
     return lines
+
+
+def report_dict(report: ReplayReport, env_id: str, checkpoint: str, mapping: Any = None) -> dict[str, Any]:
+    """The report as plain JSON-able data (what ``report_json`` writes).
+
+    Every :class:`ReplayReport` field, ``episodes``, ``mean_return``, ``mean_length``, the env and checkpoint, the
+    mapping's line (``sim2sim``, "" without one) and the tracking summary (:func:`.sim2sim.tracking_summary`).
+    """
+    out: dict[str, Any] = {"env_id": env_id, "checkpoint": checkpoint, **dataclasses.asdict(report)}
+    out.update(episodes=report.episodes, mean_return=report.mean_return, mean_length=report.mean_length)
+    out["sim2sim"] = "" if mapping is None else mapping.describe()
+    out["tracking"] = tracking_summary(report)
+    return out
+
+
+def write_report_json(
+    path: str, report: ReplayReport, env_id: str, checkpoint: str, mapping: Any = None
+) -> dict[str, Any]:
+    """Write :func:`report_dict` to ``path`` atomically (NaN as ``NaN``, Python's JSON); return what was written."""
+    data = report_dict(report, env_id, checkpoint, mapping)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1)
+    os.replace(tmp, path)
+    return data

@@ -6,6 +6,10 @@ the :class:`~.vec_env.IsaacLabVecEnv` is replayed by the shared loop :func:`isaa
 (same report: episodes, return, length, terminations and the task's ``extras["log"]`` under Isaac Lab's names), and
 the policy is exported after the replay, each failure one line. Videos follow Isaac Lab's convention (``--video``:
 gymnasium's ``RecordVideo`` over the viewport camera, ``<run>/videos/play/``).
+
+A checkpoint trained on another task (e.g. the embedded MuJoCo Go1, ``--task <Newton Go1 play id> --checkpoint
+<MuJoCo run>``) is replayed through the sim-to-sim mapping of :mod:`isaac_hydra_ext.envs.sim2sim` (docs/sim2sim.md);
+the report says which mapping was applied, and what cannot be mapped is one line, exit 2.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ def add_play_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--video", action="store_true", default=False, help="Record a video of the replay.")
     parser.add_argument("--video_length", type=int, default=200, help="Length of the recorded video (steps).")
     parser.add_argument("--real-time", action="store_true", default=False, help="Run in real time, if possible.")
+    parser.add_argument(
+        "--report_json", type=str, default="", help="Also write the replay report as JSON to this file."
+    )
 
 
 class PlayError(ValueError):
@@ -65,7 +72,8 @@ def run_play(args: argparse.Namespace, session: compat.TaskSession, make_env: Ca
     ``checkpoint``, ``steps``, ``report`` (:class:`~isaac_hydra_ext.envs.replay.ReplayReport`), ``mean_return``,
     ``exported`` (format -> path) and ``export_problems`` (one line each).
     """
-    from ..envs.replay import replay, report_lines
+    from ..envs.replay import replay, report_lines, write_report_json
+    from ..envs.sim2sim import MappedPolicy, Sim2SimError, sim2sim_mapping, summary_line
     from ..models.export import export_after_replay, load_policy
     from ..models.onnx_metadata import deployment_metadata, metadata_lines, read_onnx_metadata
     from ..models.recurrent import StatefulPolicy
@@ -99,8 +107,17 @@ def run_play(args: argparse.Namespace, session: compat.TaskSession, make_env: Ca
         )
     vec = IsaacLabVecEnv(env, clip_actions=float(getattr(agent_cfg, "clip_actions", 0.0) or 0.0), final_obs="previous")
     metadata = deployment_metadata(vec.spec.deployment, args.task)
+    policy: Any = StatefulPolicy(loaded.policy)
+    mapping = None
     try:
-        if (vec.spec.obs_dim, vec.spec.act_dim) != (loaded.obs_dim, loaded.act_dim):
+        try:  # a checkpoint of another task (e.g. the embedded MuJoCo Go1): sim-to-sim replay through the mapping
+            mapping = sim2sim_mapping(loaded, vec.spec, args.task)
+        except Sim2SimError as exc:
+            raise PlayError(str(exc)) from exc
+        if mapping is not None:  # the policy sees its training layout; the export describes that layout
+            policy = MappedPolicy(policy, mapping)
+            metadata = deployment_metadata(loaded.deployment, loaded.env_id)
+        elif (vec.spec.obs_dim, vec.spec.act_dim) != (loaded.obs_dim, loaded.act_dim):
             raise PlayError(
                 f"task {args.task} has {vec.spec.obs_dim} observations and {vec.spec.act_dim} actions, "
                 f"the checkpoint's policy {loaded.obs_dim} and {loaded.act_dim}"
@@ -115,7 +132,7 @@ def run_play(args: argparse.Namespace, session: compat.TaskSession, make_env: Ca
 
         report = replay(
             vec,
-            StatefulPolicy(loaded.policy),
+            policy,
             args.num_steps or None,
             env_cfg.seed,
             on_frame=real_time,
@@ -123,7 +140,10 @@ def run_play(args: argparse.Namespace, session: compat.TaskSession, make_env: Ca
         )
     finally:
         vec.close()
-    print("\n".join(report_lines(report, args.task, checkpoint)), flush=True)
+    notes = [] if mapping is None else [f"  {mapping.describe()}", summary_line(report)]
+    print("\n".join(report_lines(report, args.task, checkpoint, notes)), flush=True)
+    if getattr(args, "report_json", ""):
+        write_report_json(args.report_json, report, args.task, checkpoint, mapping)
     # Export after the replay: a read-only run directory or a missing package must not stop the replay.
     exported = export_after_replay(loaded.policy, os.path.join(os.path.dirname(checkpoint), "exported"), metadata)
     if exported.paths:
@@ -139,6 +159,7 @@ def run_play(args: argparse.Namespace, session: compat.TaskSession, make_env: Ca
         "mean_return": report.mean_return,
         "exported": exported.paths or None,
         "export_problems": exported.problems,
+        "sim2sim": "" if mapping is None else mapping.describe(),
     }
 
 

@@ -71,6 +71,11 @@ class LoadedPolicy:
     """The training run's resolved config as YAML ("" for checkpoints that do not carry it)."""
     path: str
     """Absolute path of the checkpoint file."""
+    deployment: dict = field(default_factory=dict)
+    """The training task's deployment info (``env_spec.deployment``: joint order, defaults, action scale, control
+    period, observation terms); empty for checkpoints of tasks without it. Sim-to-sim replay maps from it."""
+    env_id: str = ""
+    """The training run's env id (``env.id`` of its stored config; "" when the checkpoint does not say)."""
 
 
 def load_policy(checkpoint: str, device: str | torch.device = "cpu") -> LoadedPolicy:
@@ -110,7 +115,22 @@ def load_policy(checkpoint: str, device: str | torch.device = "cpu") -> LoadedPo
         int(state["env_steps"]),
         str(state.get("config_yaml", "")),
         os.path.abspath(checkpoint),
+        dict(spec.get("deployment") or {}),
+        _stored_env_id(str(state.get("config_yaml", ""))),
     )
+
+
+def _stored_env_id(config_yaml: str) -> str:
+    """``env.id`` of a stored run config ("" when absent, unset or unreadable)."""
+    if not config_yaml:
+        return ""
+    from omegaconf import OmegaConf
+
+    try:
+        value = OmegaConf.select(OmegaConf.create(config_yaml), "env.id", default="", throw_on_missing=False)
+    except Exception:  # noqa: BLE001 - a malformed stored config: play reports it where it reads the env config
+        return ""
+    return "" if value in (None, "???") else str(value)
 
 
 class ExportDependencyError(ImportError):
