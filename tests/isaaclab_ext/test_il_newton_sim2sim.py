@@ -19,6 +19,7 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from conftest import FULL
 from test_il_newton import REPO, TASK, newton_unavailable, run_offline
 
 pytestmark = [
@@ -123,6 +124,7 @@ def test_one_robot_state_gives_observations_the_mapping_turns_into_each_other(tm
     torch.testing.assert_close(to_newton.map_action(to_mujoco.map_action(a)), a)  # there and back: the identity
 
 
+@pytest.mark.skipif(not FULL, reason="IHE_FULL=1: 80 s of Newton on 2 cores; CI covers the mapped play with MuJoCo")
 def test_policies_trained_on_each_task_replay_on_the_other_through_the_play_commands(tmp_path):
     # MuJoCo: one serial iteration of the Hydra train command
     runs = tmp_path / "runs"
