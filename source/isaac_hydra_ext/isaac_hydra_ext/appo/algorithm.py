@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
 from typing import Protocol
 
 import torch
@@ -20,6 +19,7 @@ from ..models.actor_critic import ActorCritic, gaussian_entropy, gaussian_kl, ga
 from ..models.normalizer import RunningNormalizer
 from ..storage.rollout_buffer import TrajectoryBatch
 from .losses import clip_fraction, clipped_surrogate, value_loss
+from .prepared import PreparedBatch
 from .returns import bootstrap_next_values, gae, vtrace
 from .sequences import PreparedSequences, evaluate_sequences, sequence_forward
 from .symmetry import Mirror, Symmetry, symmetry_enabled
@@ -67,25 +67,6 @@ def optimizer_steps_per_iteration(cfg: AlgorithmConfig, samples: int) -> int:
 
 class NonFiniteUpdateError(RuntimeError):
     """Raised after ``max_nonfinite_updates`` consecutive minibatches had a non-finite loss or gradient."""
-
-
-@dataclass
-class PreparedBatch:
-    """Flat (n_valid, ...) training tensors of one iteration, computed once before the epochs."""
-
-    obs: torch.Tensor
-    critic_obs: torch.Tensor
-    actions: torch.Tensor
-    behaviour_log_probs: torch.Tensor
-    target_log_probs: torch.Tensor
-    """log pi_target(a|s): the policy at the start of this update (the PPO trust region's centre)."""
-    is_weights: torch.Tensor
-    """min(rho_bar, pi_target/mu): truncated importance weights of the behaviour samples (V-trace mode)."""
-    advantages: torch.Tensor
-    returns: torch.Tensor
-    old_values: torch.Tensor
-    old_mean: torch.Tensor
-    old_log_std: torch.Tensor
 
 
 class APPO:

@@ -24,32 +24,13 @@ when only data augmentation is).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import torch
 
 from ..config.schema import AlgorithmConfig
 from ..models.actor_critic import gaussian_log_prob
-
-
-class PreparedFields(Protocol):
-    """The fields of the algorithm's ``PreparedBatch`` used here (not imported: the algorithm imports this module)."""
-
-    obs: torch.Tensor
-    critic_obs: torch.Tensor
-    actions: torch.Tensor
-    behaviour_log_probs: torch.Tensor
-    target_log_probs: torch.Tensor
-    is_weights: torch.Tensor
-    advantages: torch.Tensor
-    returns: torch.Tensor
-    old_values: torch.Tensor
-    old_mean: torch.Tensor
-    old_log_std: torch.Tensor
-
-
-Prepared = TypeVar("Prepared", bound=PreparedFields)
-"""The algorithm's ``PreparedBatch``: a dataclass of flat (n, ...) tensors."""
+from .prepared import PreparedBatch
 
 
 class Mirror(Protocol):
@@ -92,7 +73,7 @@ class Symmetry:
         self._loss_count = 0
 
     @torch.no_grad()
-    def augment_batch(self, prepared: Prepared, policy: Any) -> Prepared:
+    def augment_batch(self, prepared: PreparedBatch, policy: Any) -> PreparedBatch:
         """The n prepared samples followed by their n mirror images (unchanged without data augmentation).
 
         ``policy`` is the policy at the start of the update (pi_target); rows n..2n-1 mirror rows 0..n-1.
@@ -112,7 +93,7 @@ class Symmetry:
             return torch.cat([x, x])
 
         return dataclasses.replace(
-            prepared,  # pyright: ignore[reportArgumentType] - PreparedBatch is a dataclass
+            prepared,
             obs=torch.cat([prepared.obs, obs]),
             critic_obs=torch.cat([prepared.critic_obs, critic_obs]),
             actions=torch.cat([prepared.actions, actions]),
