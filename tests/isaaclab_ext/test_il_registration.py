@@ -35,7 +35,7 @@ def _defines(module: str, attr: str) -> bool:
     assert spec is not None and spec.origin, f"entry point module {module} does not exist"
     tree = ast.parse(Path(spec.origin).read_text())
     for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and node.name == attr:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name == attr:
             return True
         if isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == attr for a in node.names):
             return True
@@ -65,7 +65,13 @@ def test_task_entry_points(task):
     assert spec.entry_point == "isaaclab.envs:ManagerBasedRLEnv"
     assert spec.disable_env_checker is True
     kwargs = spec.kwargs
-    assert set(kwargs) == {"env_cfg_entry_point", "appo_cfg_entry_point", "rsl_rl_cfg_entry_point", "default_agent"}
+    assert set(kwargs) == {
+        "env_cfg_entry_point",
+        "appo_cfg_entry_point",
+        "rsl_rl_cfg_entry_point",
+        "mirror_entry_point",
+        "default_agent",
+    }
     assert kwargs["default_agent"] == "rsl_rl"
     flat = "-Flat-" in task
     play = "-Play-" in task
@@ -77,7 +83,8 @@ def test_task_entry_points(task):
     assert _entry(task, "rsl_rl_cfg_entry_point")[1] == (
         "UnitreeGo1FlatPPORunnerCfg" if flat else "UnitreeGo1RoughPPORunnerCfg"
     )
-    for key in ("env_cfg_entry_point", "appo_cfg_entry_point", "rsl_rl_cfg_entry_point"):
+    assert kwargs["mirror_entry_point"] == "isaac_hydra_ext.envs.symmetry:quadruped_mirror"  # the Go1 left-right mirror
+    for key in ("env_cfg_entry_point", "appo_cfg_entry_point", "rsl_rl_cfg_entry_point", "mirror_entry_point"):
         assert _defines(*_entry(task, key)), f"{kwargs[key]} does not resolve to a definition"
 
 

@@ -223,6 +223,7 @@ def check_compatible(path: str, state: dict[str, Any], env_spec: dict[str, Any],
         if state["env_spec"].get(key) != env_spec.get(key):
             diffs.append(f"env {key}: checkpoint {state['env_spec'].get(key)}, this run {env_spec.get(key)}")
     stored_cfg = stored_model_cfg(state["model_cfg"])
+    model_cfg = stored_model_cfg(model_cfg)  # a description without memory keys is feed-forward on either side
     feed_forward = stored_cfg.get("rnn_type") == model_cfg.get("rnn_type") == "none"
     for key in MODEL_SHAPE_KEYS:
         if feed_forward and key in RNN_KEYS[1:]:  # sizes of a memory neither network has
@@ -236,7 +237,7 @@ def check_compatible(path: str, state: dict[str, Any], env_spec: dict[str, Any],
 
 
 def stored_model_cfg(model_cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """A checkpoint's ``model_cfg`` with the memory keys of older (feed-forward) checkpoints filled in."""
+    """A network description with the memory keys filled in where it has none (older, feed-forward checkpoints)."""
     defaults = ModelConfig()
     return {**{key: getattr(defaults, key) for key in RNN_KEYS}, **dict(model_cfg)}
 
