@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from ..config.schema import ModelConfig
-from .layers import build_mlp, gaussian_entropy, gaussian_kl, gaussian_log_prob, orthogonal_init
+from .layers import ReturnNormalization, build_mlp, gaussian_entropy, gaussian_kl, gaussian_log_prob, orthogonal_init
 from .normalizer import RunningNormalizer
 from .recurrent import RecurrentCritic, RecurrentGaussianPolicy, build_recurrent_critic, build_recurrent_policy
 
@@ -63,7 +63,7 @@ class GaussianPolicy(nn.Module):
         return actions, gaussian_log_prob(actions, mean, log_std)
 
 
-class ValueFunction(nn.Module):
+class ValueFunction(ReturnNormalization, nn.Module):
     """V(s) = MLP(norm(s)); sees the critic observation group when the env provides one.
 
     With ``value_normalization`` the network predicts the value in units of running return statistics:
@@ -92,20 +92,6 @@ class ValueFunction(nn.Module):
     def normalized(self, obs: torch.Tensor) -> torch.Tensor:
         """The network's raw output (...,): the value in normalized return units when normalization is on."""
         return self.value_net(self.normalizer(obs)).squeeze(-1)
-
-    def normalize_value(self, value: torch.Tensor) -> torch.Tensor:
-        """(V - mu_R) / sigma_R (identity without value normalization)."""
-        if self.return_normalizer is None:
-            return value
-        return self.return_normalizer(value.unsqueeze(-1)).squeeze(-1)
-
-    def denormalize_value(self, normalized: torch.Tensor) -> torch.Tensor:
-        """mu_R + sigma_R * v (identity without value normalization)."""
-        if self.return_normalizer is None:
-            return normalized
-        rn = self.return_normalizer
-        std = torch.sqrt(rn.var + rn.eps).to(normalized.dtype)
-        return normalized * std + rn.mean.to(normalized.dtype)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         """Values (...,) for raw observations (..., obs_dim), in reward units."""

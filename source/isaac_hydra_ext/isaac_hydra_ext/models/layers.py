@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from ..config.schema import ACTIVATIONS
+from .normalizer import RunningNormalizer
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "elu": nn.ELU,
@@ -70,3 +71,27 @@ def gaussian_kl(mean_p: torch.Tensor, log_std_p: torch.Tensor, mean_q: torch.Ten
     var_p = torch.exp(2.0 * log_std_p)
     var_q = torch.exp(2.0 * log_std_q)
     return (log_std_q - log_std_p + (var_p + (mean_p - mean_q) ** 2) / (2.0 * var_q) - 0.5).sum(-1)
+
+
+class ReturnNormalization:
+    """Value normalization of a critic (a mix-in for :class:`torch.nn.Module` critics).
+
+    The critic's network predicts values in normalized return units when ``return_normalizer`` (a
+    :class:`~.normalizer.RunningNormalizer` of the returns, set by the critic) is not None.
+    """
+
+    return_normalizer: RunningNormalizer | None
+
+    def normalize_value(self, value: torch.Tensor) -> torch.Tensor:
+        """(V - mu_R) / sigma_R (identity without value normalization)."""
+        if self.return_normalizer is None:
+            return value
+        return self.return_normalizer(value.unsqueeze(-1)).squeeze(-1)
+
+    def denormalize_value(self, normalized: torch.Tensor) -> torch.Tensor:
+        """mu_R + sigma_R * v (identity without value normalization)."""
+        rn = self.return_normalizer
+        if rn is None:
+            return normalized
+        std = torch.sqrt(rn.var + rn.eps).to(normalized.dtype)
+        return normalized * std + rn.mean.to(normalized.dtype)

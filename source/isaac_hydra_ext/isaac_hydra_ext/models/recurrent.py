@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..config.schema import ModelConfig
-from .layers import build_mlp, gaussian_log_prob, orthogonal_init
+from .layers import ReturnNormalization, build_mlp, gaussian_log_prob, orthogonal_init
 from .normalizer import RunningNormalizer
 
 RNN_SHAPE_KEYS = ("rnn_type", "rnn_hidden_dim", "rnn_num_layers")
@@ -178,7 +178,7 @@ class RecurrentGaussianPolicy(nn.Module):
         return self.memory.unroll(self.normalizer(obs), hidden0, resets, final_x, final_mask)
 
 
-class RecurrentCritic(nn.Module):
+class RecurrentCritic(ReturnNormalization, nn.Module):
     """V_t = MLP(m_t) (asymmetric: MLP([m_t, norm(c_t)])) on the policy memory's output m_t.
 
     Value normalization as :class:`~.actor_critic.ValueFunction`: V = mu_R + sigma_R * MLP(...).
@@ -210,20 +210,6 @@ class RecurrentCritic(nn.Module):
         """The network's raw output (...,) for memory outputs (..., H) (and critic observations when asymmetric)."""
         x = features if not self.critic_obs_dim else torch.cat((features, self.normalizer(critic_obs)), dim=-1)
         return self.value_net(x).squeeze(-1)
-
-    def normalize_value(self, value: torch.Tensor) -> torch.Tensor:
-        """(V - mu_R) / sigma_R (identity without value normalization)."""
-        if self.return_normalizer is None:
-            return value
-        return self.return_normalizer(value.unsqueeze(-1)).squeeze(-1)
-
-    def denormalize_value(self, normalized: torch.Tensor) -> torch.Tensor:
-        """mu_R + sigma_R * v (identity without value normalization)."""
-        if self.return_normalizer is None:
-            return normalized
-        rn = self.return_normalizer
-        std = torch.sqrt(rn.var + rn.eps).to(normalized.dtype)
-        return normalized * std + rn.mean.to(normalized.dtype)
 
     def forward(self, features: torch.Tensor, critic_obs: torch.Tensor | None = None) -> torch.Tensor:
         """Values (...,) in reward units."""
