@@ -9,6 +9,7 @@ random policy earns about ``-20 * E[x^2] = -6.7`` per episode; the optimal polic
 from __future__ import annotations
 
 import torch
+from isaac_hydra_ext.config.schema import EnvConfig, ExperimentConfig, LoggingConfig, PPOConfig, TrainConfig
 from isaac_hydra_ext.envs.vec_env import EnvSpec, EnvStep
 
 
@@ -77,3 +78,24 @@ def reach_mirror(spec: EnvSpec):
 
 REACH_MIRROR = "memory_envs:reach_mirror"
 """``mirror_function`` of :class:`TargetReachEnv`."""
+
+
+def reach_config(tmp_path, max_iterations: int = 3, device: str = "cpu", **ppo) -> TrainConfig:
+    """A run of :class:`TargetReachEnv` (tiny networks, seed 5, nothing logged but metrics); ``ppo`` overrides."""
+    base = dict(
+        mode="serial",
+        num_workers=2,
+        envs_per_worker=8,
+        steps_per_env=20,
+        actor_hidden_dims=[32],
+        critic_hidden_dims=[32],
+        learning_rate=3e-3,
+        gamma=0.9,
+    )
+    base.update(ppo)
+    return TrainConfig(
+        env=EnvConfig(id="memory:TargetReach", clip_actions=False),
+        ppo=PPOConfig(**base),
+        logging=LoggingConfig(tensorboard=False, console="none"),
+        experiment=ExperimentConfig(output_dir=str(tmp_path), max_iterations=max_iterations, device=device, seed=5),
+    )

@@ -10,18 +10,14 @@ from isaac_hydra_ext.appo.algorithm import APPO, PreparedBatch
 from isaac_hydra_ext.appo.symmetry import mirror_loss
 from isaac_hydra_ext.config.schema import (
     AlgorithmConfig,
-    EnvConfig,
-    ExperimentConfig,
-    LoggingConfig,
     PPOConfig,
-    TrainConfig,
     section,
 )
 from isaac_hydra_ext.envs.symmetry import Mirror, SignedPermutation
 from isaac_hydra_ext.models.actor_critic import ActorCritic
 from isaac_hydra_ext.runners.builder import build_runner
 from isaac_hydra_ext.storage.rollout_buffer import TrajectoryBatch
-from memory_envs import REACH_MIRROR, TargetReachEnv
+from memory_envs import REACH_MIRROR, TargetReachEnv, reach_config
 
 CPU = torch.device("cpu")
 
@@ -176,29 +172,11 @@ def test_symmetry_without_a_mirror_is_refused():
         APPO(ActorCritic(3, 2, 0, cfg), section(cfg, AlgorithmConfig), CPU)
 
 
-def reach_config(tmp_path, **ppo) -> TrainConfig:
-    base = dict(
-        mode="serial",
-        num_workers=2,
-        envs_per_worker=8,
-        steps_per_env=20,
-        actor_hidden_dims=[32],
-        critic_hidden_dims=[32],
-        learning_rate=3e-3,
-        gamma=0.9,
-    )
-    base.update(ppo)
-    return TrainConfig(
-        env=EnvConfig(id="memory:TargetReach", clip_actions=False),
-        ppo=PPOConfig(**base),
-        logging=LoggingConfig(tensorboard=False, console="none"),
-        experiment=ExperimentConfig(output_dir=str(tmp_path), max_iterations=30, device="cpu", seed=5),
-    )
-
-
 def test_the_reach_task_still_learns_with_symmetry_on_and_its_policy_is_symmetric(tmp_path):
     # the real builder and runner; the learner finds the mirror through the env spec
-    cfg = reach_config(tmp_path, use_data_augmentation=True, use_mirror_loss=True, mirror_loss_coeff=1.0)
+    cfg = reach_config(
+        tmp_path, max_iterations=30, use_data_augmentation=True, use_mirror_loss=True, mirror_loss_coeff=1.0
+    )
     envs = [TargetReachEnv(8), TargetReachEnv(8)]
     for env in envs:
         env.spec.mirror = REACH_MIRROR

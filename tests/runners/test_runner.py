@@ -5,30 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from isaac_hydra_ext.config.schema import EnvConfig, ExperimentConfig, LoggingConfig, PPOConfig, TrainConfig
+from isaac_hydra_ext.config.schema import TrainConfig
 from isaac_hydra_ext.runners.builder import build_runner
-from memory_envs import TargetReachEnv
+from memory_envs import TargetReachEnv, reach_config
 
 
 def config(tmp_path, **ppo) -> TrainConfig:
-    base = dict(
-        mode="serial",
-        num_workers=2,
-        envs_per_worker=8,
-        steps_per_env=20,
-        batch_size=64,
-        actor_hidden_dims=[32],
-        critic_hidden_dims=[32],
-        learning_rate=3e-3,
-        gamma=0.9,
-    )
-    base.update(ppo)
-    return TrainConfig(
-        env=EnvConfig(id="memory:TargetReach", clip_actions=False),
-        ppo=PPOConfig(**base),
-        logging=LoggingConfig(tensorboard=False, console="none"),
-        experiment=ExperimentConfig(output_dir=str(tmp_path), max_iterations=3, device="cpu", seed=5),
-    )
+    return reach_config(tmp_path, **{"batch_size": 64, **ppo})
 
 
 def run(cfg, tmp_path, envs):

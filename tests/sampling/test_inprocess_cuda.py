@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from isaac_hydra_ext.config.schema import EnvConfig, ExperimentConfig, LoggingConfig, PPOConfig, TrainConfig
 from isaac_hydra_ext.runners.builder import build_runner
 from isaac_hydra_ext.sampling import factory
-from memory_envs import TargetReachEnv
+from memory_envs import TargetReachEnv, reach_config
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -22,21 +21,7 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_gpu_env_in_process_learns_the_reach_task(tmp_path, monkeypatch, mode):
     monkeypatch.setattr(factory, "GPU_ASYNC_IN_PROCESS_REFUSED", False)
-    cfg = TrainConfig(
-        env=EnvConfig(id="memory:TargetReach", clip_actions=False),
-        ppo=PPOConfig(
-            mode=mode,
-            num_workers=0,
-            envs_per_worker=256,
-            steps_per_env=20,
-            actor_hidden_dims=[32],
-            critic_hidden_dims=[32],
-            learning_rate=3e-3,
-            gamma=0.9,
-        ),
-        logging=LoggingConfig(tensorboard=False, console="none"),
-        experiment=ExperimentConfig(output_dir=str(tmp_path), max_iterations=40, device="cuda", seed=5),
-    )
+    cfg = reach_config(tmp_path, max_iterations=40, device="cuda", mode=mode, num_workers=0, envs_per_worker=256)
     env = TargetReachEnv(256, "cuda", busy_matmuls=20)
     run_dir = tmp_path / "run"
     run_dir.mkdir()
