@@ -1,7 +1,9 @@
 """Gait symmetry of trained Go1 policies on the embedded MuJoCo task: left/right foot air time (issue 19).
 
-For each checkpoint (e.g. one trained with ``ppo.use_data_augmentation=true`` and one without) it replays the
-deterministic policy on ``--num-envs`` envs of the Play task (no observation noise, no pushes) with a fixed command
+For each checkpoint (e.g. one trained with ``ppo.use_data_augmentation=true`` and one without; a ``model_<it>.pt``
+or a run directory, whose newest checkpoint is used) it reads the run's ``metrics.jsonl`` for the env steps and the
+training seconds to walking (the criterion of ``time_to_result.py``: over the last 100 episodes, mean length >= 90%
+of 1000 steps and linear-velocity tracking >= 75% of its maximum), then replays the deterministic policy on ``--num-envs`` envs of the Play task (no observation noise, no pushes) with a fixed command
 for ``--steps`` steps and reports, from :func:`isaac_hydra_ext.envs.go1.gait.measure_gait_symmetry`, the mean air
 time of the left feet (FL, RL) and of the right feet (FR, RR) before each touchdown and the symmetry index
 |T_left - T_right| / mean(T_left, T_right) (0: symmetric). The table is printed and appended to the section
@@ -25,6 +27,9 @@ from common import REPO, append_entry, markdown_table
 from isaac_hydra_ext.envs.go1 import Go1VelocityPlayEnv
 from isaac_hydra_ext.envs.go1.gait import GaitSymmetry, measure_gait_symmetry
 from isaac_hydra_ext.models.export import load_policy
+from isaac_hydra_ext.utils.checkpoint import list_checkpoints
+from isaac_hydra_ext.utils.curves import read_metrics
+from time_to_result import walking
 
 SECTION = "Go1 gait symmetry"
 
@@ -44,6 +49,29 @@ def measure(checkpoint: str, command: list[float], steps: int, num_envs: int, se
         env.close()
 
 
+def resolve(path: str) -> tuple[str, str]:
+    """(checkpoint file, run directory) of a checkpoint file or run directory (its newest checkpoint)."""
+    if os.path.isdir(path):
+        found = list_checkpoints(path)
+        if not found:
+            sys.exit(f"no model_<iteration>.pt in {path}")
+        return found[-1], path
+    return path, os.path.dirname(os.path.abspath(path))
+
+
+def steps_to_walk(run_dir: str) -> tuple[int | None, float | None, int]:
+    """(env steps, training seconds) at the first iteration that met the walking criterion, and the run's env steps.
+
+    ``(None, None, steps)`` when the run never walked or has no ``metrics.jsonl``.
+    """
+    lines = read_metrics(run_dir)
+    total = int(lines[-1].get("env_steps", 0)) if lines else 0
+    for i, line in enumerate(lines):
+        if walking(lines[: i + 1])[0]:
+            return int(line["env_steps"]), float(line.get("wall_time_s", float("nan"))), total
+    return None, None, total
+
+
 def main(argv: list[str] | None = None) -> None:
     """Measure every ``--checkpoint label=path`` and record the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -58,10 +86,15 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for item in args.checkpoint:
         label, _, path = item.rpartition("=") if "=" in item else (Path(item).parent.name, "", item)
-        g = measure(path, args.command, args.steps, args.num_envs, args.seed)
+        checkpoint, run_dir = resolve(path)
+        walked_at, walked_s, total = steps_to_walk(run_dir)
+        g = measure(checkpoint, args.command, args.steps, args.num_envs, args.seed)
         rows.append(
             [
                 label,
+                f"{walked_at:,}" if walked_at is not None else f"not in {total:,}",
+                f"{walked_s:.0f}" if walked_s is not None else "-",
+                f"{total:,}",
                 f"{g.left_air_time_s:.3f}",
                 f"{g.right_air_time_s:.3f}",
                 f"{g.symmetry_index:.3f}",
@@ -70,7 +103,17 @@ def main(argv: list[str] | None = None) -> None:
             ]
         )
     table = markdown_table(
-        ["policy", "left air time (s)", "right air time (s)", "symmetry index", "FL / FR / RL / RR (s)", "touchdowns"],
+        [
+            "policy",
+            "env steps to walk",
+            "training s to walk",
+            "env steps trained",
+            "left air time (s)",
+            "right air time (s)",
+            "symmetry index",
+            "FL / FR / RL / RR (s)",
+            "touchdowns",
+        ],
         rows,
     )
     print(table)

@@ -6,6 +6,11 @@
 #               by side, each stopped after LW_W1_S=170 s of training)
 #   learning_full_w15, learning_full_w1  the goal's version: seeds 1-3, returns at 1M and 3M, 15 workers (~5 min)
 #               and 1 worker (~9 min): one call each
+#   learning_1m  the goal's seeds (1-3) to 1M samples: 15 workers one run at a time (~3 min), then the six 1-worker
+#               runs side by side (each stopped after LW_W1_S=320 s) with Stable-Baselines3's PPO at CleanRL's settings
+#               beside them under the same load (benchmarks/sb3_ppo_rate.py, SB3_STEPS=100000 steps per env), so our
+#               time to CleanRL's published return can be set against a standard PPO's time to 1M samples
+#   sb3         only the SB3 rate (both envs side by side)
 # Knobs: EFF_WORKERS (1,4,8,15), EFF_SECONDS (5), EFF_T (a T other than the defaults'), LW_ENVS (hopper,halfcheetah),
 # LW_SEEDS, LW_SAMPLES, LW_EXTRA (overrides for every learning run, e.g. "ppo.steps_per_env=32" for B*T = 1024).
 # Results (JSON with machine, versions, commit and command) go to ${OUT:-/tmp/gym16}; each run's table is printed.
@@ -35,6 +40,18 @@ for section in "$@"; do
     learning_full_w1)  # all six side by side (12 processes on 16 cores), each stopped after LW_W1_S=520 s
       $LW --workers 1 --seeds "${LW_SEEDS:-1,2,3}" --samples "${LW_SAMPLES:-3000000}" --parallel 6 \
           --max-wall-s "${LW_W1_S:-520}" --out "$OUT/learning_full_w1.json" -- $DEV ;;
+    learning_1m)
+      $LW --workers 15 --seeds "${LW_SEEDS:-1,2,3}" --samples 1000000 --marks "$MARKS" --max-wall-s 60 \
+          --out "$OUT/learning_1m_w15.json" -- $DEV
+      python3 benchmarks/sb3_ppo_rate.py --envs hopper,halfcheetah --steps "${SB3_STEPS:-100000}" --parallel \
+          --out "$OUT/sb3_rate.json" > "$OUT/sb3_rate.log" 2>&1 &
+      sb3=$!
+      $LW --workers 1 --seeds "${LW_SEEDS:-1,2,3}" --samples 1000000 --marks "$MARKS" --parallel 6 \
+          --max-wall-s "${LW_W1_S:-320}" --out "$OUT/learning_1m_w1.json" -- $DEV
+      wait $sb3; cat "$OUT/sb3_rate.log" ;;
+    sb3)
+      python3 benchmarks/sb3_ppo_rate.py --envs hopper,halfcheetah --steps "${SB3_STEPS:-100000}" --parallel \
+          --out "$OUT/sb3_rate.json" ;;
     *) echo "unknown section $section" >&2; exit 2 ;;
   esac
   echo "section $section: $(( $(date +%s) - start )) s" | tee -a "$OUT/timings.txt"

@@ -5,6 +5,8 @@
 #   here:  bash benchmarks/newton_device.sh pack [DEST]     # chunks of <= 56 MiB in DEST (default .whl/newton-h200/p1..pN)
 #   there: bash benchmarks/newton_device.sh check           # calls 1..N-1, each carrying one chunk folder: lists what arrived
 #   there: bash benchmarks/newton_device.sh run [ARGS...]   # last call: unpack once, run isaaclab_newton_vs_rsl_rl.py ARGS
+#   there: bash benchmarks/newton_device.sh unpack          # last call: only unpack (for other scripts, e.g.
+#                                                           # benchmarks/symmetry_sim2sim_suite.sh)
 #
 # What travels: the installed files of every distribution below, taken from the Newton CI venv (.ci/newton_job.sh
 # builds it; ${IHE_NEWTON_VENV:-~/.cache/isaac_hydra_ext/venv312-newton}; CPython 3.12, manylinux x86-64, so the files
@@ -129,5 +131,6 @@ case "${1:-}" in
     pack) shift; pack "$@" ;;
     check) check ;;
     run) shift; run "$@" ;;
-    *) echo "usage: $0 pack [DEST] | check | run [benchmark arguments]" >&2; exit 2 ;;
+    unpack) unpack ;;
+    *) echo "usage: $0 pack [DEST] | check | unpack | run [benchmark arguments]" >&2; exit 2 ;;
 esac
