@@ -3,7 +3,8 @@
 For each checkpoint (e.g. one trained with ``ppo.use_data_augmentation=true`` and one without; a ``model_<it>.pt``
 or a run directory, whose newest checkpoint is used) it reads the run's ``metrics.jsonl`` for the env steps and the
 training seconds to walking (the criterion of ``time_to_result.py``: over the last 100 episodes, mean length >= 90%
-of 1000 steps and linear-velocity tracking >= 75% of its maximum), then replays the deterministic policy on ``--num-envs`` envs of the Play task (no observation noise, no pushes) with a fixed command
+of 1000 steps and linear-velocity tracking >= 75% of its maximum), then replays the deterministic policy
+on ``--num-envs`` envs of the Play task (no observation noise, no pushes) with a fixed command
 for ``--steps`` steps and reports, from :func:`isaac_hydra_ext.envs.go1.gait.measure_gait_symmetry`, the mean air
 time of the left feet (FL, RL) and of the right feet (FR, RR) before each touchdown and the symmetry index
 |T_left - T_right| / mean(T_left, T_right) (0: symmetric). The table is printed and appended to the section
