@@ -69,9 +69,9 @@ $common experiment.name=go1_sym_s$s ppo.use_data_augmentation=true"
           --max_iterations 1000000 "agent.max_wall_time_s=${NEWTON_WALL:-180}" > "$WORK/newton/train.log" 2>&1)
       echo "newton train exit $?"; tail -5 "$WORK/newton/train.log" ;;
     sim2sim)
-      # the first plain MuJoCo run must have finished (its summary.json); wait up to S2S_WAIT (300) s for it
+      # the first plain MuJoCo run must have finished (the first "exit" in bg.log); wait up to S2S_WAIT (300) s
       waited=0
-      until ls "$WORK"/go1/logs/appo/go1_plain_s1/*/summary.json > /dev/null 2>&1 || [ "$waited" -ge "${S2S_WAIT:-300}" ]; do
+      until grep -q "exit" "$WORK/go1/bg.log" 2> /dev/null || [ "$waited" -ge "${S2S_WAIT:-300}" ]; do
         sleep 5; waited=$((waited + 5))
       done
       mujoco_run="$(first_run "$WORK/go1" go1_plain_s1)"
