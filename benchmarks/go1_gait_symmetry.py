@@ -21,12 +21,15 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 from common import REPO, append_entry, markdown_table
 from isaac_hydra_ext.envs.go1 import Go1VelocityPlayEnv
+from isaac_hydra_ext.envs.go1.deployment import go1_deployment_info
 from isaac_hydra_ext.envs.go1.gait import GaitSymmetry, measure_gait_symmetry
+from isaac_hydra_ext.envs.symmetry import quadruped_mirror
 from isaac_hydra_ext.models.export import load_policy
 from isaac_hydra_ext.utils.checkpoint import list_checkpoints
 from isaac_hydra_ext.utils.curves import read_metrics
@@ -35,19 +38,43 @@ from time_to_result import walking
 SECTION = "Go1 gait symmetry"
 
 
-def measure(checkpoint: str, command: list[float], steps: int, num_envs: int, seed: int) -> GaitSymmetry:
-    """Gait symmetry of ``checkpoint``'s deterministic policy on the Play task with a fixed ``command``."""
+def measure(checkpoint: str, command: list[float], steps: int, num_envs: int, seed: int) -> tuple[GaitSymmetry, float]:
+    """Gait symmetry of ``checkpoint``'s deterministic policy on the Play task with a fixed ``command``, and the
+    policy's own mirror error on the states it visited.
+
+    The mirror error is ``mean |pi(M_o o) - M_a pi(o)| / mean |pi(o)|`` over every 10th step's observations (M: the
+    task's left-right mirror, :func:`isaac_hydra_ext.envs.symmetry.quadruped_mirror`): 0 for a policy that acts
+    mirror-symmetrically, which data augmentation and the mirror loss push towards.
+    """
     policy = load_policy(checkpoint).policy
     env = Go1VelocityPlayEnv(num_envs, commands={"fixed_command": tuple(command)})
+    mirror = quadruped_mirror(
+        SimpleNamespace(
+            deployment=go1_deployment_info(env.cfg).as_dict(),
+            obs_dim=env.single_observation_space.shape[0],
+            act_dim=env.single_action_space.shape[0],
+        )
+    )
+    visited: list[torch.Tensor] = []
+    calls = [0]
 
     def act(obs: np.ndarray) -> np.ndarray:
+        o = torch.as_tensor(obs, dtype=torch.float32)
+        if calls[0] % 10 == 0:
+            visited.append(o)
+        calls[0] += 1
         with torch.inference_mode():
-            return policy(torch.as_tensor(obs, dtype=torch.float32)).numpy()
+            return policy(o).numpy()
 
     try:
-        return measure_gait_symmetry(env, act, steps, seed)
+        gait = measure_gait_symmetry(env, act, steps, seed)
     finally:
         env.close()
+    with torch.inference_mode():
+        o = torch.cat(visited)
+        a = policy(o)
+        error = (policy(mirror.mirror_observation(o)) - mirror.mirror_action(a)).abs().mean() / a.abs().mean()
+    return gait, float(error)
 
 
 def resolve(path: str) -> tuple[str, str]:
@@ -89,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
         label, _, path = item.rpartition("=") if "=" in item else (Path(item).parent.name, "", item)
         checkpoint, run_dir = resolve(path)
         walked_at, walked_s, total = steps_to_walk(run_dir)
-        g = measure(checkpoint, args.command, args.steps, args.num_envs, args.seed)
+        g, mirror_error = measure(checkpoint, args.command, args.steps, args.num_envs, args.seed)
         rows.append(
             [
                 label,
@@ -101,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"{g.symmetry_index:.3f}",
                 " / ".join(f"{g.air_time_s[leg]:.3f}" for leg in ("FL", "FR", "RL", "RR")),
                 sum(g.touchdowns.values()),
+                f"{mirror_error:.3f}",
             ]
         )
     table = markdown_table(
@@ -114,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
             "symmetry index",
             "FL / FR / RL / RR (s)",
             "touchdowns",
+            "policy mirror error",
         ],
         rows,
     )

@@ -78,4 +78,7 @@ def test_the_benchmark_entry_runs_on_a_checkpoint(tmp_path):
         timeout=300,
     )
     assert res.returncode == 0, res.stderr[-3000:]
-    assert "| random |" in res.stdout and "symmetry index" in res.stdout
+    assert "| random |" in res.stdout and "symmetry index" in res.stdout and "policy mirror error" in res.stdout
+    row = next(line for line in res.stdout.splitlines() if line.startswith("| random |"))
+    mirror_error = float(row.strip("| ").split("|")[-1])
+    assert 0.0 < mirror_error < 10.0, row  # a random policy is not mirror-symmetric; the ratio is finite
