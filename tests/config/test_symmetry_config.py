@@ -75,3 +75,40 @@ def test_the_cli_refuses_symmetry_for_an_env_without_a_mirror_with_exit_2_and_on
     assert "Traceback" not in res.stdout + res.stderr
     runs = tmp_path / "runs"
     assert not runs.exists() or not any(p.is_dir() for p in runs.rglob("*"))
+
+
+class _RaisingMirror:
+    """A mirror whose observation method raises (a user's bug)."""
+
+    def mirror_observation(self, obs):
+        raise IndexError("index 7 is out of bounds")
+
+    def mirror_action(self, actions):
+        return actions
+
+
+def broken_factory(spec):
+    """A user's mirror factory that fails on the spec (here: a KeyError for a term the task lacks)."""
+    raise KeyError("joint_names")
+
+
+def raising_mirror_factory(spec):
+    return _RaisingMirror()
+
+
+def test_a_user_mirror_that_raises_is_reported_in_one_line_not_a_traceback():
+    cfg = compose(["env=gym_pendulum", "ppo.use_data_augmentation=true"])
+    cfg.ppo.mirror_function = "test_symmetry_config:broken_factory"
+    (problem,) = symmetry_problems(cfg, EnvSpec(obs_dim=3, act_dim=1))
+    assert problem.startswith("mirror function 'test_symmetry_config:broken_factory' failed on the task's EnvSpec:")
+    assert "KeyError" in problem and "joint_names" in problem and "\n" not in problem
+    cfg.ppo.mirror_function = "test_symmetry_config:raising_mirror_factory"
+    (problem,) = symmetry_problems(cfg, EnvSpec(obs_dim=3, act_dim=1))
+    assert "mirror_observation failed on a (4, 3) batch: IndexError: index 7 is out of bounds" in problem, problem
+
+
+def test_the_cli_reports_a_factory_that_raises_with_exit_2(tmp_path):
+    res = run_trainer(["env=gym_pendulum", "ppo.use_data_augmentation=true", "ppo.mirror_function=os:getcwd"], tmp_path)
+    assert res.returncode == 2, res.stderr[-3000:]
+    assert "mirror function 'os:getcwd' failed on the task's EnvSpec: TypeError" in res.stderr
+    assert "Traceback" not in res.stdout + res.stderr

@@ -205,14 +205,28 @@ def resolve_mirror(name: str, spec: EnvSpec) -> TaskMirror:
         mirror = factory(spec)
     except MirrorError as exc:
         raise MirrorError(f"mirror function {name!r}: {exc}") from exc
+    except Exception as exc:  # a user's factory: its error in one line, not a traceback
+        raise MirrorError(
+            f"mirror function {name!r} failed on the task's EnvSpec: {type(exc).__name__}: {exc}"
+        ) from exc
     for method in ("mirror_observation", "mirror_action"):
         if not callable(getattr(mirror, method, None)):
             raise MirrorError(f"mirror function {name!r} returned a {type(mirror).__name__} without {method}()")
     generator = torch.Generator().manual_seed(0)
     for method, dim in (("mirror_observation", spec.obs_dim), ("mirror_action", spec.act_dim)):
         x = torch.randn(4, dim, generator=generator)
-        y = getattr(mirror, method)(x)
-        if y.shape != x.shape or not torch.allclose(getattr(mirror, method)(y), x, atol=1e-6):
+        try:
+            y = getattr(mirror, method)(x)
+            ok = (
+                isinstance(y, torch.Tensor)
+                and y.shape == x.shape
+                and torch.allclose(getattr(mirror, method)(y), x, atol=1e-6)
+            )
+        except Exception as exc:  # noqa: BLE001 - reported in one line, as above
+            raise MirrorError(
+                f"mirror function {name!r}: {method} failed on a ({4}, {dim}) batch: {type(exc).__name__}: {exc}"
+            ) from exc
+        if not ok:
             raise MirrorError(f"mirror function {name!r}: {method} is not a shape-keeping involution")
     return mirror
 
