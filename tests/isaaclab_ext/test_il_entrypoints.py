@@ -94,6 +94,7 @@ def test_train_then_play_writes_isaac_lab_layout_and_exports(tmp_path, monkeypat
     [
         (["--num_envs", "0"], "--num_envs=0 is invalid: must be an integer >= 1"),
         (["--num_steps", "-5"], "--num_steps=-5 is invalid: must be an integer >= 0"),
+        (["--report_json", "/dev/null/r.json"], "--report_json='/dev/null/r.json' cannot be written: '/dev/null' is"),
     ],
 )
 def test_bad_play_values_are_one_line_before_the_simulator_starts(

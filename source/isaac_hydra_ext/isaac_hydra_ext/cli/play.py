@@ -39,6 +39,7 @@ from omegaconf.errors import OmegaConfBaseException
 from ..config.schema import EnvConfig
 from ..envs.replay import ReplayReport, report_lines
 from ..envs.sim2sim import same_task
+from ..utils.paths import output_file_problems
 
 
 @dataclass
@@ -106,6 +107,9 @@ def play_problems(cfg: PlayConfig) -> list[str]:
         value = getattr(cfg, key)
         if value < 1:
             problems.append(f"{key}={value} is invalid: must be an integer >= 1")
+    problems += output_file_problems("report_json", cfg.report_json)
+    if cfg.video:
+        problems += output_file_problems("video_path", cfg.video_path)
     return problems
 
 
@@ -275,7 +279,10 @@ def play(cfg: PlayConfig) -> PlayResult:
     if mapping is not None:
         result.notes = [f"  {mapping.describe()}", summary_line(report)]
     if cfg.report_json:
-        write_report_json(cfg.report_json, report, env_cfg.id, checkpoint, mapping)
+        try:
+            write_report_json(cfg.report_json, report, env_cfg.id, checkpoint, mapping)
+        except OSError as exc:  # checked before the replay; a folder that went away or a full disk since
+            raise PlayError(f"report_json={cfg.report_json!r} cannot be written: {exc.strerror or exc}") from exc
     if cfg.export:  # after the replay: an unwritable run directory or a missing package must not cost the replay
         exported = export_after_replay(loaded.policy, os.path.join(run_dir, "exported"), metadata)
         result.exported, result.export_problems = exported.paths, exported.problems

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..utils.checkpoint import CheckpointError
+from ..utils.paths import output_file_problems
 from ..utils.run_dirs import RunDirError, resolve_checkpoint
 from . import compat
 from .script_args import AGENT_ENTRY, make_env, parse
@@ -62,6 +63,7 @@ def play_arg_problems(args: argparse.Namespace) -> list[str]:
         problems.append(f"--num_steps={args.num_steps} is invalid: must be an integer >= 0 (0: until closed)")
     if args.video and args.video_length < 1:
         problems.append(f"--video_length={args.video_length} is invalid: must be an integer >= 1")
+    problems += output_file_problems("--report_json", getattr(args, "report_json", ""))
     return problems
 
 
@@ -143,7 +145,10 @@ def run_play(args: argparse.Namespace, session: compat.TaskSession, make_env: Ca
     notes = [] if mapping is None else [f"  {mapping.describe()}", summary_line(report)]
     print("\n".join(report_lines(report, args.task, checkpoint, notes)), flush=True)
     if getattr(args, "report_json", ""):
-        write_report_json(args.report_json, report, args.task, checkpoint, mapping)
+        try:
+            write_report_json(args.report_json, report, args.task, checkpoint, mapping)
+        except OSError as exc:  # checked before the replay; a folder that went away or a full disk since
+            raise PlayError(f"--report_json={args.report_json!r} cannot be written: {exc.strerror or exc}") from exc
     # Export after the replay: a read-only run directory or a missing package must not stop the replay.
     exported = export_after_replay(loaded.policy, os.path.join(os.path.dirname(checkpoint), "exported"), metadata)
     if exported.paths:
