@@ -1,5 +1,6 @@
-"""``checkpoint.resume=<bad file>`` through the real CLI: a clear one-line error naming the file, exit code 1, no
-traceback, no worker started, nothing written over the bad file, and no code run from a malicious pickle."""
+"""``checkpoint.resume=<bad file>`` through the real CLI: a clear one-line error naming the file, exit code 1 (2 when
+the setting names no checkpoint at all: a missing path, an empty directory, ``latest`` with no run),
+no traceback, no worker started, nothing written over the bad file, and no code run from a malicious pickle."""
 
 import dataclasses
 import hashlib
@@ -154,7 +155,7 @@ def test_resume_from_a_bad_checkpoint_fails_clearly_and_starts_nothing(tmp_path,
 @pytest.mark.skipif(not FULL, reason="IHE_FULL=1")
 def test_resume_latest_with_no_checkpoint_fails_clearly(tmp_path):
     code, out, err = run(tmp_path, [*BASE, "experiment.max_env_steps=256", "checkpoint.resume=latest"], timeout=120)
-    assert code == 1 and "Traceback" not in out + err
+    assert code == 2 and "Traceback" not in out + err  # names nothing to resume: a configuration error
     assert "Error: checkpoint.resume=latest: no model_<iteration>.pt under " in err
 
 
@@ -193,5 +194,9 @@ def test_a_run_directory_resumes_from_its_newest_checkpoint_and_an_empty_one_is_
     empty = tmp_path / "empty_run"
     empty.mkdir()
     code, out, err = run(tmp_path, [*BASE, f"checkpoint.resume={empty}"], timeout=180)
-    assert code == 1 and "Traceback" not in out + err
+    assert code == 2 and "Traceback" not in out + err  # names nothing to resume: a configuration error
     assert f"Error: checkpoint.resume={empty}: the directory {empty} holds no model_<iteration>.pt" in err
+    missing = tmp_path / "no_such_model.pt"
+    code, out, err = run(tmp_path, [*BASE, f"checkpoint.resume={missing}"], timeout=180)
+    assert code == 2 and "Traceback" not in out + err
+    assert f"Error: checkpoint {missing} does not exist (checkpoint.resume={missing}: pass" in err

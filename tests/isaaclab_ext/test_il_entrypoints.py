@@ -120,6 +120,23 @@ def test_bad_override_is_a_clear_error(tmp_path, monkeypatch, capsys, no_simulat
     assert not no_simulator  # nothing was built
 
 
+def test_a_checkpoint_that_names_nothing_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, no_simulator):
+    from isaac_hydra_ext.isaaclab.entrypoints import main_train
+
+    monkeypatch.chdir(tmp_path)
+    args = ["--task", ROUGH, "--num_envs", "8", "--device", "cpu"]
+    for checkpoint, message in (
+        (str(tmp_path / "no_such.pt"), f"checkpoint {tmp_path / 'no_such.pt'} does not exist (--checkpoint="),
+        ("latest", "--checkpoint=latest: no model_<iteration>.pt under "),
+    ):
+        assert main_train([*args, "--checkpoint", checkpoint]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err and "Traceback" not in err, err
+    assert not (tmp_path / "logs" / "appo" / "sber_go1_rough").exists() or not any(
+        (tmp_path / "logs" / "appo" / "sber_go1_rough").iterdir()
+    )
+
+
 def test_resume_latest_continues(tmp_path, monkeypatch, no_simulator):
     from isaac_hydra_ext.isaaclab.entrypoints import main_train
 

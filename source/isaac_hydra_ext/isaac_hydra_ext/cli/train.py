@@ -78,8 +78,8 @@ def run(cfg: TrainConfig, run_dir: str | None = None) -> dict:
 
     Returns the summary. Raises :class:`StartError` when the run cannot start (nothing is left behind then):
     exit code 2 for what the configuration can fix (values, env id, spaces, missing packages, the device, shared
-    memory, the worker count, the output directory), 1 for the rest (a checkpoint that cannot be resumed, an env
-    whose own code fails).
+    memory, the worker count, the output directory, a ``checkpoint.resume`` that names no checkpoint), 1 for the
+    rest (a checkpoint file that exists but cannot be resumed, an env whose own code fails).
     """
     try:
         check(cfg)
@@ -93,8 +93,8 @@ def run(cfg: TrainConfig, run_dir: str | None = None) -> dict:
         resume = resolve_checkpoint(
             cfg.checkpoint.resume, cfg.experiment.output_dir, cfg.experiment.name, option="checkpoint.resume"
         )
-    except CheckpointError as exc:
-        raise StartError(str(exc), 1) from exc
+    except CheckpointError as exc:  # checkpoint.resume names nothing to resume: a configuration error
+        raise StartError(str(exc), 2) from exc
     dist = DistributedContext.from_environment(cfg.experiment.device) if cfg.experiment.distributed else None
     try:
         return _run_in_dir(cfg, spec, resume, run_dir, dist)

@@ -134,7 +134,10 @@ def run_train(
         agent_cfg.seed += dist.rank
     env_cfg.seed = agent_cfg.seed
     try:
-        resume = _resume_path(agent_cfg, args.checkpoint)
+        try:
+            resume = _resume_path(agent_cfg, args.checkpoint)
+        except CheckpointError as exc:  # --checkpoint names nothing to resume: a configuration error (exit 2)
+            raise RunDirError(str(exc)) from exc
         in_process = agent_cfg.num_workers == 0
         num_envs = env_cfg.scene.num_envs if in_process else agent_cfg.envs_per_worker
         train_cfg: TrainConfig = agent_cfg.to_train_config(
