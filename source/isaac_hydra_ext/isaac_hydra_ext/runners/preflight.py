@@ -24,6 +24,7 @@ from ..envs.symmetry import MirrorError, task_mirror
 from ..envs.vec_env import EnvSpec
 from ..models.actor_critic import build_policy
 from ..storage.rollout_buffer import RolloutBuffer
+from ..utils.paths import nearest_existing
 
 OVERSUBSCRIPTION = 4
 """Worker processes allowed per CPU core without ``ppo.allow_oversubscription=true``."""
@@ -138,12 +139,7 @@ def worker_count_problems(sampler: SamplerConfig, cores: int) -> list[str]:
 def output_dir_problems(output_dir: str) -> list[str]:
     """Whether runs can be written under ``output_dir``: it, or its nearest existing parent, is a writable directory."""
     path = os.path.abspath(os.path.expanduser(output_dir))
-    probe = path
-    while not os.path.lexists(probe):
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            break
-        probe = parent
+    probe = nearest_existing(path)
     if not os.path.isdir(probe):
         what = "is" if probe == path else f"would be created inside {probe!r}, which is"
         return [f"experiment.output_dir={output_dir!r} is not usable: it {what} a file, not a directory"]
