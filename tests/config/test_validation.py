@@ -150,6 +150,14 @@ CLI_CASES = [
     # Typos and type errors are configuration errors too: exit 2 and one line (Hydra alone exits 1 with a traceback
     # hint); a key added with '+' is refused as well instead of being silently ignored.
     (["ppo.no_such_knob=3"], 2, "Could not override 'ppo.no_such_knob'"),
+    # a key of the env's own kwargs (a free-form mapping) is added with '+': the line says so (Hydra's advice, which
+    # the one-line message used to drop)
+    (
+        ["env.kwargs.g=9.81"],
+        2,
+        "Could not override 'env.kwargs.g': Key 'g' is not in struct (to add the key, prefix it with +: "
+        "+env.kwargs.g=9.81)",
+    ),
     (["ppo.num_workers=abc"], 2, "Value 'abc' of type 'str' could not be converted to Integer"),
     (["+ppo.num_worker=4"], 2, "ppo.num_worker is not a configuration key; did you mean ppo.num_workers?"),
     (

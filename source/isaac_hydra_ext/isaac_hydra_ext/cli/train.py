@@ -244,11 +244,27 @@ def precheck(argv: list[str]) -> None:
         with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
             dcfg = compose(CONFIG_NAME, overrides=overrides)
     except Exception as exc:  # Hydra's override and composition errors
-        _fail(f"Invalid configuration:\n  - {_first_line(exc)}", 2)
+        _fail(f"Invalid configuration:\n  - {_first_line(exc)}{_add_key_hint(exc)}", 2)
     try:
         raise_if_problems(unknown_keys(dcfg))
     except ConfigError as exc:
         _fail(str(exc), 2)
+
+
+def _add_key_hint(exc: BaseException) -> str:
+    """Hydra's ``+key=value`` advice, kept where the key goes into a free-form mapping (``env.kwargs``).
+
+    There adding a key is what the user wants; for a typo in a typed section (``ppo.learnin_rate``) it would be
+    wrong advice, and those errors say ``not in 'PPOConfig'`` rather than ``not in struct``.
+    """
+    cause = exc.__cause__ or exc.__context__
+    if cause is None or "is not in struct" not in str(cause):
+        return ""
+    for line in str(exc).splitlines():
+        line = line.strip()
+        if line.startswith("To append to your config use +"):
+            return f" (to add the key, prefix it with +: {line.removeprefix('To append to your config use ')})"
+    return ""
 
 
 def _thread_excepthook(args: threading.ExceptHookArgs) -> None:
