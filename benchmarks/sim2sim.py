@@ -122,6 +122,7 @@ def table_row(replay: Replay, data: dict) -> list:
         _num(t["error_vel_xy"]),
         _num(t["error_vel_yaw"]),
         _num(t["fall_rate"]),
+        _num(data.get("mean_length") if data["episodes"] else None, 0),
         _num(data["mean_return"], 2),
     ]
 
@@ -134,6 +135,7 @@ HEADER = [
     "lin-vel xy error (m/s)",
     "yaw-rate error (rad/s)",
     "fall rate",
+    "mean episode length",
     "mean return",
 ]
 
