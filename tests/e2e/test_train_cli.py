@@ -25,12 +25,14 @@ def summary(run_dir: Path) -> dict:
 
 @pytest.mark.slow
 def test_pendulum_async_two_workers_learns(tmp_path):
-    # Solved Pendulum is about -150..-200; random is about -1200. The preset's budget, 400k steps (~25 s on 2
+    # Solved Pendulum is about -150..-200; random is about -1200. The preset's budget, 600k steps (~25 s on 2
     # cores). Every run solves it on the way (best window -150..-300), but some fall back after solving it (a KL
-    # spike once the advantages get small): of 8 runs at 400k (seeds 7-14) 7 ended between -166 and -304 and one at
-    # -429 after reaching -171; at 300k CI failed once at -765. So the check is that it solved the task and did not
-    # fall back to a random policy's level; the late fall-back is a known weakness (docs/benchmarks.md).
-    steps = 400_000
+    # spike once the advantages get small; a known weakness, docs/benchmarks.md). When the learner is slower than the
+    # workers (CI installs PyPI's CUDA wheel of torch, whose CPU update is 2-3x slower than the CPU wheel's), every
+    # batch is 2 policy versions old and it solves later: 390-500k over 6 seeds, against 170-310k over 30 runs with
+    # the CPU wheel; at the old 400k budget CI failed at -879 and -603 (best window). So the check is that it solved
+    # the task within the preset's budget and did not fall back to a random policy's level.
+    steps = 600_000
     res = run_trainer(
         [
             "env=gym_pendulum",
