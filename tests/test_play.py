@@ -293,7 +293,8 @@ def test_a_video_that_cannot_be_made_is_named_as_such_and_leaves_nothing(
     [
         (["checkpoint=/no/such/model_1.pt"], "does not exist"),
         (["stepz=3"], "Key 'stepz' not in 'PlayConfig'"),
-        (["steps=many"], "steps"),
+        (["steps=many"], "steps='many': Value 'many' of type 'str' could not be converted to Integer"),
+        (["video=maybe"], "video='maybe': Value 'maybe' is not a valid bool"),
         (["checkpoint=latest", "output_dir=/nonexistent"], "no model_<iteration>.pt under"),
     ],
 )

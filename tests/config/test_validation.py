@@ -166,6 +166,20 @@ CLI_CASES = [
         "experiment.max_iteration is not a configuration key; did you mean experiment.max_iterations?",
     ),
     (["env=gym"], 2, "env.id is required"),
+    # an option a config group does not have: the allowed ones in the one line (Hydra lists them on later lines)
+    (
+        ["env=nosuch"],
+        2,
+        "env=nosuch names no option of the config group 'env' (allowed: gym, gym_pendulum, mujoco_go1,",
+    ),
+    # a sweep is checked at every value before its first job starts (before: Hydra's multi-line error and exit 1 for
+    # a bad key; a bad second value stopped the sweep after its first job had run)
+    (["-m", "ppo.learning_rat=1e-4,3e-4"], 2, "Could not override 'ppo.learning_rat': Key 'learning_rat' not in"),
+    (["-m", "ppo.learning_rate=1e-3,-1"], 2, "ppo.learning_rate=-1.0 is invalid: must be a number > 0"),
+    (["-m", "ppo.entropy_coef=0.0,0.01", "experiment.seed=range(1,3)", "env.backend=gym,brax"], 2, "'brax' is invalid"),
+    (["-m", "env.id=Pendulum-v1,Pendulm-v1"], 2, "env.id='Pendulm-v1' is not a registered gymnasium environment"),
+    # a path given to the checkpoint group: the key that resumes from it
+    (["checkpoint=logs/run1"], 2, "to resume from a checkpoint or run directory use checkpoint.resume=logs/run1"),
     (["experiment.name=.."], 2, "experiment.name='..' is invalid"),
     (["env.backend=brax"], 2, "env.backend='brax' is invalid: must be one of gym, isaaclab"),
 ]

@@ -62,6 +62,8 @@ def test_resume_continues_step_count_and_iterations(tmp_path):
     assert first.returncode == 0, first.stderr[-2000:]
     (run1,) = run_dirs(tmp_path)
     s1 = summary(run1)
+    # the closing line rounds the mean return (before: every digit of the float, or None before any episode ended)
+    assert f"env steps, {s1['wall_time_s']:.1f} s, mean return {s1['mean_return']:.2f}; run directory" in first.stdout
     time.sleep(1.1)  # a distinct timestamped run directory
     second = run_trainer([*base, "experiment.max_env_steps=4096", "checkpoint.resume=latest"], tmp_path)
     assert second.returncode == 0, second.stderr[-2000:]

@@ -140,7 +140,8 @@ def test_resume_from_a_bad_checkpoint_fails_clearly_and_starts_nothing(tmp_path,
         [*BASE, "experiment.max_env_steps=256", f"+env.kwargs.pid_log={pid_log}", f"checkpoint.resume={path}"],
         timeout=120,
     )
-    assert code == 1, err[-3000:]
+    # a sound checkpoint this configuration does not fit is a configuration error (2), a damaged file is not (1)
+    assert code == (2 if kind in ("other_network_shape", "other_env") else 1), err[-3000:]
     errors = [ln for ln in err.splitlines() if ln.startswith("Error: ")]
     assert len(errors) == 1, err
     assert errors[0].startswith(f"Error: checkpoint {path} ") and CASES[kind] in errors[0], errors[0]

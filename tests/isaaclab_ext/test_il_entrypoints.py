@@ -137,6 +137,22 @@ def test_a_checkpoint_that_names_nothing_is_one_line_and_exit_2(tmp_path, monkey
     )
 
 
+def test_a_checkpoint_this_configuration_does_not_fit_is_one_line_and_exit_2(
+    tmp_path, monkeypatch, capsys, no_simulator
+):
+    # a sound checkpoint of another network: the configuration can fix it (exit 2), not a damaged file (exit 1)
+    from isaac_hydra_ext.isaaclab.entrypoints import main_train
+
+    monkeypatch.chdir(tmp_path)
+    args = ["--task", ROUGH, "--num_envs", "8", "--device", "cpu", "agent.batch_size=64"]
+    assert main_train([*args, "--max_iterations", "1"]) == 0
+    capsys.readouterr()
+    assert main_train([*args, "--max_iterations", "2", "--checkpoint", "latest", "agent.actor_hidden_dims=[32]"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not fit this run's network: ppo.actor_hidden_dims: checkpoint [" in err, err
+    assert "Traceback" not in err
+
+
 def test_resume_latest_continues(tmp_path, monkeypatch, no_simulator):
     from isaac_hydra_ext.isaaclab.entrypoints import main_train
 

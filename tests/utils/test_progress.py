@@ -8,7 +8,14 @@ import pty
 import select
 
 import pytest
-from isaac_hydra_ext.utils.progress import Budget, ProgressDisplay, RateWindow, eta_seconds, format_duration
+from isaac_hydra_ext.utils.progress import (
+    Budget,
+    ProgressDisplay,
+    RateWindow,
+    eta_seconds,
+    format_duration,
+    format_mean,
+)
 
 
 class FakeClock:
@@ -68,6 +75,12 @@ def test_rate_window_forgets_old_points():
 )
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
+
+
+def test_a_mean_before_the_first_episode_is_a_dash_of_the_same_width():
+    # before: "return       nan | len     nan" until an episode had finished
+    assert format_mean(float("nan"), "9.2f") == "        -" and len(format_mean(-1254.45, "9.2f")) == 9
+    assert format_mean(-1254.449, "9.2f") == " -1254.45" and format_mean(float("nan"), ".1f") == "-"
 
 
 def test_pipe_gets_plain_lines_with_budget_and_eta_and_no_escape_codes():

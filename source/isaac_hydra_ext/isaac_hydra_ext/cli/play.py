@@ -300,7 +300,12 @@ def parse_args(argv: list[str]) -> PlayConfig:
     try:
         merged = OmegaConf.merge(OmegaConf.structured(PlayConfig), OmegaConf.from_dotlist(argv))
     except OmegaConfBaseException as exc:
-        raise PlayError(f"{str(exc).splitlines()[0]} (keys: {', '.join(PlayConfig.__dataclass_fields__)})") from exc
+        key = getattr(exc, "full_key", "") or ""
+        given = next((a.split("=", 1)[1] for a in argv if a.split("=", 1)[0] == key), None)
+        where = f"{key}={given!r}: " if key and given is not None and "not in" not in str(exc) else ""
+        raise PlayError(
+            f"{where}{str(exc).splitlines()[0]} (keys: {', '.join(PlayConfig.__dataclass_fields__)})"
+        ) from exc
     return cast(PlayConfig, OmegaConf.to_object(merged))
 
 

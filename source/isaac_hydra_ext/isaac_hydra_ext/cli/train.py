@@ -33,7 +33,7 @@ from ..runners.distributed import DistributedContext
 from ..runners.preflight import preflight_problems
 from ..runners.shutdown import StopSignals
 from ..sampling.factory import UnsupportedSamplerError
-from ..utils.checkpoint import CheckpointError
+from ..utils.checkpoint import CheckpointError, CheckpointMismatchError
 from ..utils.run_dirs import RunDirError, create_run_dir, remove_unused_run_dir, resolve_checkpoint
 from ..utils.run_logger import RunLoggerError
 from . import early_signals
@@ -78,8 +78,9 @@ def run(cfg: TrainConfig, run_dir: str | None = None) -> dict:
 
     Returns the summary. Raises :class:`StartError` when the run cannot start (nothing is left behind then):
     exit code 2 for what the configuration can fix (values, env id, spaces, missing packages, the device, shared
-    memory, the worker count, the output directory, a ``checkpoint.resume`` that names no checkpoint), 1 for the
-    rest (a checkpoint file that exists but cannot be resumed, an env whose own code fails).
+    memory, the worker count, the output directory, a ``checkpoint.resume`` that names no checkpoint or one that
+    this configuration does not fit: other env shapes, network or env id), 1 for the rest (a damaged checkpoint
+    file, an env whose own code fails).
     """
     try:
         check(cfg)
@@ -124,6 +125,8 @@ def _run_in_dir(
         if created:
             remove_unused_run_dir(run_dir, ["config.yaml", "metrics.jsonl", "train.log"])
         if isinstance(exc, UnsupportedSamplerError):
+            raise StartError(str(exc), 2) from exc
+        if isinstance(exc, CheckpointMismatchError):  # a sound checkpoint this configuration does not fit
             raise StartError(str(exc), 2) from exc
         what = "" if isinstance(exc, CheckpointError) else f"cannot write the run's files in {run_dir}: "
         raise StartError(f"{what}{exc}", 1) from exc
@@ -213,7 +216,8 @@ def _hydra_main(dcfg: DictConfig) -> None:
         return
     print(
         f"run {status}: {summary['iterations']} iterations, {summary['env_steps']:,} env steps, "
-        f"{summary['wall_time_s']:.1f} s, mean return {summary['mean_return']}; run directory {summary['run_dir']}",
+        f"{summary['wall_time_s']:.1f} s, mean return {_mean_return(summary['mean_return'])}; "
+        f"run directory {summary['run_dir']}",
         flush=True,
     )
     unwritten = summary.get("summary_write_error")
@@ -224,31 +228,96 @@ def _hydra_main(dcfg: DictConfig) -> None:
         print(f"WARNING: run {status}{note}", file=sys.stderr, flush=True)
 
 
+def _mean_return(value: float | None) -> str:
+    """The summary's mean return for the closing line: two decimals, or a dash before any episode has finished."""
+    return "- (no episode finished)" if value is None else f"{value:.2f}"
+
+
 def _fail(message: str, code: int) -> None:
     print(f"Error: {message}", file=sys.stderr, flush=True)
     sys.exit(code)
 
 
+MULTIRUN_FLAGS = ("-m", "--multirun")
+"""Hydra's sweep flags: a sweep's points are checked like a single run's overrides before the first job starts."""
+
+
 def precheck(argv: list[str]) -> None:
-    """Compose the command line's overrides once before Hydra runs, so a bad override is one line and exit 2.
+    """Compose the command line's overrides before Hydra runs, so a bad override is one line and exit 2.
 
     Hydra itself reports composition errors (unknown keys, wrong types) with a multi-line message and exit code 1.
-    Sweeps (``-m``) and Hydra's own flags are left to Hydra.
+    A sweep (``-m``) is checked at each value of each swept key (the other keys at their first value), values
+    included, so that a typo in its third value does not stop it after two finished jobs. Hydra's other flags
+    (``--cfg``, ``--help``) and sweeps over globs are left to Hydra.
     """
-    if any(a.startswith("-") for a in argv):
+    flags = [a for a in argv if a.startswith("-")]
+    if any(flag not in MULTIRUN_FLAGS for flag in flags):
         return
-    overrides = [a for a in argv if not a.startswith("hydra.") and not a.startswith("hydra/")]
+    overrides = [a for a in argv if not a.startswith("-") and not a.startswith(("hydra.", "hydra/"))]
+    points = _sweep_points(overrides) if flags else [overrides]
+    if not points:
+        return
     from hydra import compose, initialize_config_module
 
+    with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
+        for point in points:
+            try:
+                dcfg = compose(CONFIG_NAME, overrides=point)
+            except Exception as exc:  # Hydra's override and composition errors
+                _fail(f"Invalid configuration:\n  - {_missing_option(exc) or _first_line(exc) + _add_key_hint(exc)}", 2)
+            try:
+                raise_if_problems(unknown_keys(dcfg))
+                if flags:  # a single run checks its values itself; a sweep's jobs would one by one
+                    check(to_train_config(dcfg))
+            except ConfigError as exc:
+                _fail(str(exc), 2)
+
+
+def _sweep_points(overrides: list[str]) -> list[list[str]]:
+    """The override lists that cover every value of a sweep, or none where it cannot be expanded here.
+
+    All keys at their first value, then one swept key at a time at each of its other values. Empty for a glob or a
+    parse error (Hydra reports those).
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import Glob
+
     try:
-        with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
-            dcfg = compose(CONFIG_NAME, overrides=overrides)
-    except Exception as exc:  # Hydra's override and composition errors
-        _fail(f"Invalid configuration:\n  - {_first_line(exc)}{_add_key_hint(exc)}", 2)
-    try:
-        raise_if_problems(unknown_keys(dcfg))
-    except ConfigError as exc:
-        _fail(str(exc), 2)
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception:  # Hydra's own message for its syntax
+        return []
+    values: list[list[str]] = []
+    for override in parsed:
+        if not override.is_sweep_override():
+            values.append([override.input_line])
+            continue
+        if isinstance(override.value(), Glob):
+            return []
+        key = override.get_key_element()
+        values.append([f"{key}={value}" for value in override.sweep_string_iterator()])
+    first = [choices[0] for choices in values]
+    points = [first]
+    for index, choices in enumerate(values):
+        points += [first[:index] + [choice] + first[index + 1 :] for choice in choices[1:]]
+    return points
+
+
+def _missing_option(exc: BaseException) -> str:
+    """One line for ``group=name`` naming no option of a config group: the allowed options, schemas left out.
+
+    Hydra lists them on lines of their own, after a blank line, which the one-line message would drop. A path given
+    to the ``checkpoint`` group (``checkpoint=logs/appo/go1/<run>``) gets the key that resumes from it.
+    """
+    from hydra.errors import MissingConfigException
+
+    if not isinstance(exc, MissingConfigException) or not exc.options or not exc.missing_cfg_file:
+        return ""
+    group, _, name = exc.missing_cfg_file.partition("/")
+    allowed = ", ".join(o for o in exc.options if not o.endswith("_schema"))
+    line = f"{group}={name} names no option of the config group {group!r} (allowed: {allowed})"
+    if group == "checkpoint":
+        line += f"; to resume from a checkpoint or run directory use checkpoint.resume={name}"
+    return line
 
 
 def _add_key_hint(exc: BaseException) -> str:

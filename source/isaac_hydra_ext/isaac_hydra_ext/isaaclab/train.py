@@ -28,7 +28,7 @@ from ..runners.builder import build_runner
 from ..runners.distributed import DistributedContext
 from ..runners.preflight import preflight_problems
 from ..sampling.factory import UnsupportedSamplerError
-from ..utils.checkpoint import CheckpointError
+from ..utils.checkpoint import CheckpointError, CheckpointMismatchError
 from ..utils.run_dirs import RunDirError, create_run_dir, resolve_checkpoint
 from . import compat
 from .script_args import AGENT_ENTRY, dump_params, make_env, parse, picklable_launcher_args
@@ -218,9 +218,9 @@ def main_train(argv: list[str] | None = None) -> int:
     except (OverrideError, ConfigError, RunDirError, UnsupportedSamplerError, FileNotFoundError) as exc:
         print(f"Error: {exc}", file=sys.stderr, flush=True)
         return 2
-    except CheckpointError as exc:
+    except CheckpointError as exc:  # a sound checkpoint this configuration does not fit: 2; a damaged file: 1
         print(f"Error: {exc}", file=sys.stderr, flush=True)
-        return 1
+        return 2 if isinstance(exc, CheckpointMismatchError) else 1
     print(
         f"run {summary['status']}: {summary['iterations']} iterations, {summary['env_steps']:,} env steps, "
         f"{summary['wall_time_s']:.1f} s; run directory {summary['run_dir']}",

@@ -24,6 +24,7 @@ from ..sampling.factory import make_sampler
 from ..utils.checkpoint import (
     MODEL_SHAPE_KEYS,
     CheckpointError,
+    CheckpointMismatchError,
     check_compatible,
     check_state_matches_model,
     load_checkpoint,
@@ -90,7 +91,7 @@ def load_resume_state(
         bool(env_id) and isinstance(stored_env, str) and bool(stored_env) and _bare_id(stored_env) != _bare_id(env_id)
     )
     if changed and not allow_env_change:
-        raise CheckpointError(
+        raise CheckpointMismatchError(
             f"checkpoint {path} was trained on env.id={stored_env!r}, this run is env.id={env_id!r}: resuming it on "
             "another env is refused (even with the same shapes, the observations mean other things); set "
             "checkpoint.allow_env_change=true to start from it anyway"

@@ -24,6 +24,7 @@ from ..sampling.collector import EnvError, RolloutInfo
 from ..sampling.worker_pool import WorkerFailure
 from ..storage.rollout_buffer import BatchGatherer
 from ..utils.checkpoint import MODEL_SHAPE_KEYS, CheckpointError, prune_checkpoints, save_checkpoint
+from ..utils.progress import format_mean
 from ..utils.run_logger import EpisodeWindow, RunLogger, RunLoggerError
 from .accounting import RolloutAccounting
 from .distributed import DistributedContext, PeerFailure
@@ -350,9 +351,10 @@ class APPORunner:
         for k, v in timers.items():
             scalars[f"perf/worker_{k}_fraction"] = v / worker_total
         self.logger.scalars(scalars, self.env_steps, self.wall_time_before + time.time() - self.started)
+        mean_return, mean_length = self.window.mean_return, self.window.mean_length
         self.logger.progress(
             f"[it {self.iteration:5d}] steps {self.env_steps:>11,d} | {sps:8.0f} sps | "
-            f"return {self.window.mean_return:9.2f} | len {self.window.mean_length:7.1f} | "
+            f"return {format_mean(mean_return, '9.2f')} | len {format_mean(mean_length, '7.1f')} | "
             f"kl {stats['policy/approx_kl']:.4f} | lr {stats['policy/learning_rate']:.1e} | "
             f"lag {stats['lag/mean']:.2f}/{stats['lag/max']:.0f} | wait {wait_s:5.2f}s learn {learn_s:5.2f}s"
             + (f" | restarts {sampler.restarts}" if sampler.restarts else "")

@@ -56,6 +56,14 @@ class CheckpointError(RuntimeError):
     """A checkpoint cannot be written or loaded; the message says which file and why."""
 
 
+class CheckpointMismatchError(CheckpointError):
+    """A sound checkpoint that this run's configuration does not fit (env shapes, network, env id).
+
+    The configuration can fix it (set the keys as the checkpoint has them), so the command lines exit with 2, the
+    configuration code, where a damaged file exits with 1.
+    """
+
+
 def save_checkpoint(path: str, state: dict[str, Any]) -> None:
     """Write ``state`` to ``path`` atomically: a temp file in the same directory, fsync, then rename.
 
@@ -233,7 +241,7 @@ def check_compatible(path: str, state: dict[str, Any], env_spec: dict[str, Any],
     if diffs:
         memory = any(d.startswith("ppo.rnn_") for d in diffs)
         hint = " (a recurrent policy's memory must match: set ppo.rnn_* as the checkpoint has them)" if memory else ""
-        raise CheckpointError(f"checkpoint {path} does not fit this run's network: " + "; ".join(diffs) + hint)
+        raise CheckpointMismatchError(f"checkpoint {path} does not fit this run's network: " + "; ".join(diffs) + hint)
 
 
 def stored_model_cfg(model_cfg: Mapping[str, Any]) -> dict[str, Any]:

@@ -105,6 +105,17 @@ def format_duration(seconds: float | None) -> str:
     return f"{days}d {text}" if days else text
 
 
+def format_mean(value: float, spec: str) -> str:
+    """``value`` in format ``spec`` (``"9.2f"``), or ``-`` padded to the same width while it is NaN.
+
+    NaN: no episode has finished yet, so there is no mean to show.
+    """
+    if math.isnan(value):
+        width = spec.split(".")[0]
+        return "-".rjust(int(width)) if width.isdigit() else "-"
+    return format(value, spec)
+
+
 def format_rate(steps_per_s: float) -> str:
     """Steps per second, compact: ``950``, ``22.1k``, ``1.31M``."""
     if steps_per_s >= 1e6:
@@ -346,7 +357,8 @@ class ProgressDisplay:
             total=1.0 if fraction is not None else None, completed=fraction or 0.0, pulse=fraction is None
         )
         tail = Text(
-            f"it {s.iteration:,d}  return {s.mean_return:.2f}  episode length {s.mean_length:.1f}  elapsed {elapsed}",
+            f"it {s.iteration:,d}  return {format_mean(s.mean_return, '.2f')}  "
+            f"episode length {format_mean(s.mean_length, '.1f')}  elapsed {elapsed}",
             no_wrap=True,
             overflow="ellipsis",
         )
