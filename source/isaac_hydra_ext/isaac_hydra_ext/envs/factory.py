@@ -9,6 +9,7 @@ import gymnasium as gym
 
 from ..config.schema import EnvConfig
 from .backends import UnknownBackendError, resolve_backend
+from .mujoco_warnings import show_each_warning_once
 from .vec_env import EnvSpec, GymVecEnv, UnsupportedSpaceError, VecEnv
 
 
@@ -80,6 +81,7 @@ def pip_extra_hint(env_id: str) -> str:
 def make_gym_vec_env(env_cfg: EnvConfig, num_envs: int) -> VecEnv:
     """The ``gym`` backend: B = ``num_envs`` envs of a registered gymnasium id."""
     env_id = check_env_id(env_cfg.id)
+    show_each_warning_once()  # a model warning once per run, not once per env of every worker
     try:
         return GymVecEnv(env_id, num_envs, dict(env_cfg.kwargs), env_cfg.max_episode_steps)
     except UnsupportedSpaceError as exc:
