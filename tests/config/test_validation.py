@@ -178,6 +178,8 @@ CLI_CASES = [
     (["-m", "ppo.learning_rate=1e-3,-1"], 2, "ppo.learning_rate=-1.0 is invalid: must be a number > 0"),
     (["-m", "ppo.entropy_coef=0.0,0.01", "experiment.seed=range(1,3)", "env.backend=gym,brax"], 2, "'brax' is invalid"),
     (["-m", "env.id=Pendulum-v1,Pendulm-v1"], 2, "env.id='Pendulm-v1' is not a registered gymnasium environment"),
+    (["-m", "ppo.gamma=[0.9,"], 2, "'ppo.gamma=[0.9,' is not a valid override (no viable alternative at input"),
+    (["ppo.gamma=[0.9,"], 2, "'ppo.gamma=[0.9,' is not a valid override (no viable alternative at input"),
     # a path given to the checkpoint group: the key that resumes from it
     (["checkpoint=logs/run1"], 2, "to resume from a checkpoint or run directory use checkpoint.resume=logs/run1"),
     (["experiment.name=.."], 2, "experiment.name='..' is invalid"),
@@ -194,3 +196,20 @@ def test_cli_bad_config_exits_with_one_clear_message_and_starts_nothing(override
     assert not list((tmp_path / "runs").rglob("summary.json"))  # no run started, no worker spawned
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("*"))  # no run directory left
     assert len([ln for ln in res.stderr.splitlines() if ln.startswith("Error")]) == 1
+
+
+def test_a_sweep_is_checked_at_each_value_of_each_swept_key():
+    from isaac_hydra_ext.cli.train import _sweep_points
+
+    points = _sweep_points(["env=gym_pendulum", "ppo.gamma=0.9,0.99", "experiment.seed=range(1,4)", "+env.kwargs.g=9"])
+    # all keys at their first value, then one swept key at a time at each of its other values: 1 + 1 + 2 points
+    assert points == [
+        ["env=gym_pendulum", "ppo.gamma=0.9", "experiment.seed=1", "+env.kwargs.g=9"],
+        ["env=gym_pendulum", "ppo.gamma=0.99", "experiment.seed=1", "+env.kwargs.g=9"],
+        ["env=gym_pendulum", "ppo.gamma=0.9", "experiment.seed=2", "+env.kwargs.g=9"],
+        ["env=gym_pendulum", "ppo.gamma=0.9", "experiment.seed=3", "+env.kwargs.g=9"],
+    ]
+    assert _sweep_points(["env=gym_pendulum"]) == [["env=gym_pendulum"]]
+    assert _sweep_points(["ppo.gamma=glob(*)"]) == []  # left to Hydra
+    with pytest.raises(Exception, match="no viable alternative at input '\\[1,'"):  # the precheck names it, one line
+        _sweep_points(["ppo.gamma=[1,"])

@@ -254,7 +254,10 @@ def precheck(argv: list[str]) -> None:
     if any(flag not in MULTIRUN_FLAGS for flag in flags):
         return
     overrides = [a for a in argv if not a.startswith("-") and not a.startswith(("hydra.", "hydra/"))]
-    points = _sweep_points(overrides) if flags else [overrides]
+    try:
+        points = _sweep_points(overrides) if flags else [overrides]
+    except Exception as exc:  # Hydra's override syntax errors
+        _fail(f"Invalid configuration:\n  - {_unparsable(exc, overrides) or _first_line(exc)}", 2)
     if not points:
         return
     from hydra import compose, initialize_config_module
@@ -264,7 +267,8 @@ def precheck(argv: list[str]) -> None:
             try:
                 dcfg = compose(CONFIG_NAME, overrides=point)
             except Exception as exc:  # Hydra's override and composition errors
-                _fail(f"Invalid configuration:\n  - {_missing_option(exc) or _first_line(exc) + _add_key_hint(exc)}", 2)
+                problem = _missing_option(exc) or _unparsable(exc, point) or _first_line(exc) + _add_key_hint(exc)
+                _fail(f"Invalid configuration:\n  - {problem}", 2)
             try:
                 raise_if_problems(unknown_keys(dcfg))
                 if flags:  # a single run checks its values itself; a sweep's jobs would one by one
@@ -276,16 +280,13 @@ def precheck(argv: list[str]) -> None:
 def _sweep_points(overrides: list[str]) -> list[list[str]]:
     """The override lists that cover every value of a sweep, or none where it cannot be expanded here.
 
-    All keys at their first value, then one swept key at a time at each of its other values. Empty for a glob or a
-    parse error (Hydra reports those).
+    All keys at their first value, then one swept key at a time at each of its other values. Empty for a glob
+    sweep (left to Hydra); an override Hydra cannot parse raises its error.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.core.override_parser.types import Glob
 
-    try:
-        parsed = OverridesParser.create().parse_overrides(overrides)
-    except Exception:  # Hydra's own message for its syntax
-        return []
+    parsed = OverridesParser.create().parse_overrides(overrides)
     values: list[list[str]] = []
     for override in parsed:
         if not override.is_sweep_override():
@@ -300,6 +301,26 @@ def _sweep_points(overrides: list[str]) -> list[list[str]]:
     for index, choices in enumerate(values):
         points += [first[:index] + [choice] + first[index + 1 :] for choice in choices[1:]]
     return points
+
+
+def _unparsable(exc: BaseException, overrides: list[str]) -> str:
+    """One line naming the override Hydra's grammar cannot parse (its own message names only the offending text)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import OverrideParseException
+
+    if not isinstance(exc, OverrideParseException):
+        return ""
+    parser = OverridesParser.create()
+    for override in overrides:
+        try:
+            parser.parse_overrides([override])
+        except OverrideParseException:
+            reason = str(exc).splitlines()[0].rstrip(".")
+            return (
+                f"{override!r} is not a valid override ({reason}); quote values with special characters, "
+                "e.g. experiment.name='a,b' (https://hydra.cc/docs/advanced/override_grammar/basic)"
+            )
+    return ""
 
 
 def _missing_option(exc: BaseException) -> str:
