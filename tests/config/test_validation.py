@@ -211,5 +211,6 @@ def test_a_sweep_is_checked_at_each_value_of_each_swept_key():
     ]
     assert _sweep_points(["env=gym_pendulum"]) == [["env=gym_pendulum"]]
     assert _sweep_points(["ppo.gamma=glob(*)"]) == []  # left to Hydra
+    assert _sweep_points(["ppo.gamma=interval(0.9,0.99)"]) == []  # a sweeper plugin's search space: left to it
     with pytest.raises(Exception, match="no viable alternative at input '\\[1,'"):  # the precheck names it, one line
         _sweep_points(["ppo.gamma=[1,"])

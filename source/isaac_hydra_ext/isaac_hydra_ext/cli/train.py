@@ -280,11 +280,11 @@ def precheck(argv: list[str]) -> None:
 def _sweep_points(overrides: list[str]) -> list[list[str]]:
     """The override lists that cover every value of a sweep, or none where it cannot be expanded here.
 
-    All keys at their first value, then one swept key at a time at each of its other values. Empty for a glob
-    sweep (left to Hydra); an override Hydra cannot parse raises its error.
+    All keys at their first value, then one swept key at a time at each of its other values. Empty for a glob or
+    an interval sweep (left to Hydra's sweeper); an override Hydra cannot parse raises its error.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.core.override_parser.types import Glob
+    from hydra.core.override_parser.types import Glob, ValueType
 
     parsed = OverridesParser.create().parse_overrides(overrides)
     values: list[list[str]] = []
@@ -292,7 +292,11 @@ def _sweep_points(overrides: list[str]) -> list[list[str]]:
         if not override.is_sweep_override():
             values.append([override.input_line])
             continue
-        if isinstance(override.value(), Glob):
+        if isinstance(override.value(), Glob) or override.value_type not in (
+            ValueType.CHOICE_SWEEP,
+            ValueType.SIMPLE_CHOICE_SWEEP,
+            ValueType.RANGE_SWEEP,
+        ):  # a glob or an interval (a sweeper plugin's search space): Hydra's sweeper expands it
             return []
         key = override.get_key_element()
         values.append([f"{key}={value}" for value in override.sweep_string_iterator()])
