@@ -95,6 +95,8 @@ def test_multirun_sweep_runs_each_job_in_its_own_directory(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     dirs = run_dirs(tmp_path)
     assert len(dirs) == 2 and dirs[0] != dirs[1]
+    # Hydra's record of the sweep lands beside the runs, not in the working directory (before: ./multirun.yaml)
+    assert not (tmp_path / "multirun.yaml").exists() and (tmp_path / "runs" / "multirun.yaml").is_file()
 
     def setting(d: Path) -> float:
         return float(

@@ -377,12 +377,13 @@ def main() -> None:
     """Console entry point (``appo-train``)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     threading.excepthook = _thread_excepthook
-    # Hydra only parses the command line: run directories are ours (utils/run_dirs.py), so Hydra writes nothing.
+    # Hydra only parses the command line: run directories are ours (utils/run_dirs.py). The one file Hydra still
+    # writes, a sweep's multirun.yaml (the sweep's overrides), goes to experiment.output_dir, not the working directory.
     register_configs()
     precheck(sys.argv[1:])
     sys.argv += [
         "hydra.run.dir=.",
-        "hydra.sweep.dir=.",
+        "hydra.sweep.dir=${experiment.output_dir}",  # where a sweep writes multirun.yaml, beside its runs
         "hydra.sweep.subdir=.",
         "hydra.output_subdir=null",
         "hydra/job_logging=stdout",

@@ -3,8 +3,9 @@
 MuJoCo prints its warnings (``mju_warning``) to stdout, one per occurrence. A model-compiler warning is printed each
 time the model is compiled, i.e. by every env of every worker: gymnasium's HalfCheetah-v5 on MuJoCo 4 prints the
 ``settotalmass`` deprecation 32 times per worker at the default 32 envs, 481 times with 15 workers, before the
-run's first line. :func:`show_each_warning_once` replaces the printer with one that writes each distinct message
-once, as ``WARNING (MuJoCo): ...`` on stderr.
+run's first line, and appends each one to ``MUJOCO_LOG.TXT`` in the working directory.
+:func:`show_each_warning_once` replaces the printer with one that writes each distinct message once, as
+``WARNING (MuJoCo): ...`` on stderr (MuJoCo then writes no log file).
 
 "Once" spans processes: the messages shown are kept in the environment variable :data:`SHOWN_ENV`, which worker
 processes inherit when they start, so what the learner's env probe has shown, the workers do not show again; a
