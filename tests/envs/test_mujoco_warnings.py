@@ -63,3 +63,4 @@ def test_each_mujoco_warning_is_shown_once_across_envs_and_worker_processes(tmp_
     assert out.count("The simulation is unstable") == 1, out
     assert "WARNING (MuJoCo): Nan, Inf or huge value in QVEL at DOF 0" in res.stderr
     assert out.count("settotalmass") <= 1, out
+    assert not (tmp_path / "MUJOCO_LOG.TXT").exists()  # MuJoCo's own printer also appended each one to this file
