@@ -25,7 +25,7 @@ def summary(run_dir: Path) -> dict:
 
 @pytest.mark.slow
 def test_pendulum_async_two_workers_learns(tmp_path):
-    # Solved Pendulum is about -150..-200; random is about -1200. The preset's budget, 600k steps (~25 s on 2
+    # Solved Pendulum is about -150..-200; random is about -1200. The preset's budget, 600k steps (~30-40 s on 2
     # cores). Every run solves it on the way (best window -150..-300), but some fall back after solving it (a KL
     # spike once the advantages get small; a known weakness, docs/benchmarks.md). When the learner is slower than the
     # workers (CI installs PyPI's CUDA wheel of torch, whose CPU update is 2-3x slower than the CPU wheel's), every

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import OmegaConfBaseException, ValidationError
 
 from ..config.schema import EnvConfig
 from ..envs.replay import ReplayReport, report_lines
@@ -300,9 +300,10 @@ def parse_args(argv: list[str]) -> PlayConfig:
     try:
         merged = OmegaConf.merge(OmegaConf.structured(PlayConfig), OmegaConf.from_dotlist(argv))
     except OmegaConfBaseException as exc:
+        # a value of the wrong type: name the key and the value given (an unknown key names itself already)
         key = getattr(exc, "full_key", "") or ""
         given = next((a.split("=", 1)[1] for a in argv if a.split("=", 1)[0] == key), None)
-        where = f"{key}={given!r}: " if key and given is not None and "not in" not in str(exc) else ""
+        where = f"{key}={given!r}: " if isinstance(exc, ValidationError) and given is not None else ""
         raise PlayError(
             f"{where}{str(exc).splitlines()[0]} (keys: {', '.join(PlayConfig.__dataclass_fields__)})"
         ) from exc

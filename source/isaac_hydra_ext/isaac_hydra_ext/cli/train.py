@@ -124,9 +124,8 @@ def _run_in_dir(
     except (CheckpointError, OSError, UnsupportedSamplerError, RunLoggerError) as exc:
         if created:
             remove_unused_run_dir(run_dir, ["config.yaml", "metrics.jsonl", "train.log"])
-        if isinstance(exc, UnsupportedSamplerError):
-            raise StartError(str(exc), 2) from exc
-        if isinstance(exc, CheckpointMismatchError):  # a sound checkpoint this configuration does not fit
+        # what the configuration can fix: an unsupported sampler, a sound checkpoint this configuration does not fit
+        if isinstance(exc, (UnsupportedSamplerError, CheckpointMismatchError)):
             raise StartError(str(exc), 2) from exc
         what = "" if isinstance(exc, CheckpointError) else f"cannot write the run's files in {run_dir}: "
         raise StartError(f"{what}{exc}", 1) from exc
