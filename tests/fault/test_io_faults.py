@@ -17,6 +17,7 @@ import resource
 import shlex
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,24 @@ def _namespaces_work() -> bool:
 needs_namespaces = pytest.mark.skipif(
     not _namespaces_work(), reason="unprivileged user namespaces (unshare -rm) are not available here"
 )
+
+
+def _make_read_only_in_namespace(ns_pid: str, directory: Path, timeout_s: float = 60.0) -> None:
+    """Make ``directory`` read-only in the mount namespace of ``ns_pid`` (bind-mounted onto itself first, unless it
+    is a mount point there already).
+
+    The kernel refuses the read-only remount (EBUSY, "mount point is busy") while any file is open for writing
+    through the new mount, which a running trainer does for a moment at every checkpoint and metrics line; so the
+    remount is retried until it lands between two writes (it failed CI once when tried only once).
+    """
+    path = shlex.quote(str(directory))
+    script = (
+        f"mountpoint -q {path} || mount --bind {path} {path} || exit 1; "
+        f"end=$(( $(date +%s) + {int(timeout_s)} )); "
+        f"until mount -o remount,ro,bind {path} 2>/dev/null; do "
+        f'[ "$(date +%s)" -lt "$end" ] || exec mount -o remount,ro,bind {path}; sleep 0.02; done'
+    )
+    subprocess.run(["nsenter", "-t", ns_pid, "-U", "-m", "sh", "-c", script], check=True, timeout=timeout_s + 30)
 
 
 def _run_dir(root: Path) -> Path | None:
@@ -125,12 +144,7 @@ def test_run_directory_turning_read_only_stops_with_one_line_and_reports_the_sum
             return run_dir if run_dir and len(list(run_dir.glob("model_*.pt"))) >= 2 else None
 
         run_dir = wait_for(two_checkpoints, proc, tmp_path, 180, "two checkpoints")
-        ns_pid = pid_file.read_text().strip()
-        remount = (
-            f"mount --bind {shlex.quote(str(run_dir))} {shlex.quote(str(run_dir))} && "
-            f"mount -o remount,ro,bind {shlex.quote(str(run_dir))}"
-        )
-        subprocess.run(["nsenter", "-t", ns_pid, "-U", "-m", "sh", "-c", remount], check=True, timeout=30)
+        _make_read_only_in_namespace(pid_file.read_text().strip(), run_dir)
         proc.wait(timeout=120)
     finally:
         if proc.poll() is None:
@@ -139,6 +153,34 @@ def test_run_directory_turning_read_only_stops_with_one_line_and_reports_the_sum
     out, err = output(tmp_path)
     _check_outcome(proc.returncode, out, err, run_dir, final_status_on_disk=False)
     assert "Read-only file system" in err
+
+
+@needs_namespaces
+def test_the_read_only_remount_waits_out_a_file_open_for_writing(tmp_path):
+    # A writer in the namespace holds a file open for writing through the bind mount 3/4 of the time, as a trainer
+    # does at each checkpoint: a single remount attempt is refused with EBUSY ("mount point is busy") most of the
+    # time; the helper must still land.
+    directory = tmp_path / "d"
+    directory.mkdir()
+    pid_file = tmp_path / "ns_pid"
+    writer = (
+        f"mount --bind {directory} {directory} || exit 1; echo $$ > {pid_file}.part && mv {pid_file}.part {pid_file}; "
+        f"while :; do (exec 3>{directory}/f; sleep 0.3); sleep 0.1; done"
+    )
+    proc = subprocess.Popen(["unshare", "-rm", "sh", "-c", writer], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ns_pid = pid_file.read_text().strip()
+        _make_read_only_in_namespace(ns_pid, directory, timeout_s=20)
+        probe = subprocess.run(
+            ["nsenter", "-t", ns_pid, "-U", "-m", "sh", "-c", f"touch {directory}/new"], capture_output=True, text=True
+        )
+        assert probe.returncode != 0 and "Read-only file system" in probe.stderr, probe.stderr
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_file_size_limit_hit_mid_run_stops_with_one_line_and_writes_the_final_status(tmp_path):
