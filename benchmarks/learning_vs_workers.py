@@ -78,6 +78,8 @@ def run_one(env: str, workers: int, seed: int, samples: int, extra: list[str], m
         "process_wall_s": wall,
         "curve": curve,
         "learner_bound_warning": "learner-bound" in log or "learner-bound" in proc.stdout,
+        "mean_policy_lag": statistics.mean(x["lag/mean"] for x in lines) if lines and "lag/mean" in lines[0] else None,
+        "iterations": len(lines),
         "stderr_tail": proc.stderr[-600:] if proc.returncode else "",
     }
 
@@ -180,7 +182,7 @@ def main() -> None:
     with ThreadPoolExecutor(max(1, args.parallel)) as pool:
         results = list(pool.map(lambda j: run_one(*j, args.samples, extra, args.max_wall_s), jobs))
     for r in results:
-        brief = {k: r[k] for k in ("env", "workers", "seed", "returncode", "stop_reason")}
+        brief = {k: r[k] for k in ("env", "workers", "seed", "returncode", "stop_reason", "mean_policy_lag")}
         print(
             json.dumps(brief | {"final": r["curve"][-1] if r["curve"] else None})
             + (f" {r['stderr_tail']}" if r["returncode"] else ""),
