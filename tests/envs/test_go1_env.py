@@ -260,6 +260,20 @@ def test_play_variant_uses_the_fixed_command_without_noise():
             ValueError,
             r"episode_length_s=10.0 \(500 steps\) disagrees with max_episode_steps=1000",
         ),
+        # values of the wrong type are named with the type the field takes (before: a ValueError deep in the
+        # reward code for a string, a flag or a range silently taking a number, a negative thread count clamped to 1)
+        ({"rewards": {"feet_air_time": "abc"}}, TypeError, r"'rewards.feet_air_time' takes a number, got 'abc'"),
+        ({"events": {"push_robot": 1}}, TypeError, r"'events.push_robot' takes true or false, got 1"),
+        ({"commands": {"lin_vel_x": 1.0}}, TypeError, r"'commands.lin_vel_x' takes a list of 2 numbers, got 1.0"),
+        ({"commands": {"lin_vel_x": ["a", 1.0]}}, TypeError, r"'commands.lin_vel_x' takes a number, got 'a'"),
+        ({"sim": {"decimation": 2.5}}, TypeError, r"'sim.decimation' takes an integer, got 2.5"),
+        ({"sim": {"solver": 3}}, TypeError, r"'sim.solver' takes a string, got 3"),
+        (
+            {"rewards": {"feet_air_time_threshold": None}},
+            TypeError,
+            r"'rewards.feet_air_time_threshold' takes a number, got None",
+        ),
+        ({"sim": {"nthread": -3}}, ValueError, r"sim.nthread=-3 is invalid: must be an integer >= 1"),
     ],
 )
 def test_invalid_arguments_fail_with_clear_messages(kwargs, error, match):

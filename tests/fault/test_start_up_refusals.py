@@ -49,6 +49,20 @@ CASES = {
         "env.id='CartPole-v1' cannot be trained: its action "
         "space is Discrete(2): discrete actions are not supported (Box action spaces only)",
     ),
+    # constructor arguments the env refuses are the user's configuration (before: exit 1, "building env failed")
+    "env_kwargs_the_constructor_fails_on": (
+        ["env=gym", "env.id=Hopper-v5", "+env.kwargs.xml_file=/nonexistent/hopper.xml"],
+        "env.id='Hopper-v5' could not be built with env.kwargs={'xml_file': '/nonexistent/hopper.xml'}: OSError: "
+        "File /nonexistent/hopper.xml does not exist",
+    ),
+    "go1_kwarg_of_the_wrong_type": (
+        ["env=mujoco_go1", "+env.kwargs.rewards.feet_air_time=abc"],
+        "Go1 task argument 'rewards.feet_air_time' takes a number, got 'abc'",
+    ),
+    "go1_kwarg_out_of_range": (
+        ["env=mujoco_go1", "+env.kwargs.sim.nthread=-3"],
+        "sim.nthread=-3 is invalid: must be an integer >= 1",
+    ),
 }
 if not torch.cuda.is_available():
     CASES["no_gpu"] = (["experiment.device=cuda"], "experiment.device='cuda' cannot be used")

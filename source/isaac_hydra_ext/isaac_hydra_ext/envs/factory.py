@@ -109,14 +109,20 @@ def make_vec_env(env_cfg: EnvConfig, num_envs: int) -> VecEnv:
 def probe_env_spec(env_cfg: EnvConfig) -> EnvSpec:
     """Create one env, read its shapes and limits, close it (fails early with a clear message).
 
-    Raises :class:`EnvConfigError` for what the configuration can fix (id, kwargs, spaces, missing packages) and
-    :class:`EnvBuildError` (one line: the exception and where it was raised) when the env's own code fails.
+    Raises :class:`EnvConfigError` for what the configuration can fix (id, kwargs, spaces, missing packages; also any
+    failure of a constructor given ``env.kwargs``, which names them) and :class:`EnvBuildError` (one line: the
+    exception and where it was raised) when the env's own code fails with its registered arguments.
     """
     try:
         env = make_vec_env(env_cfg, 1)
     except EnvConfigError:
         raise
     except Exception as exc:  # the env's constructor or reset: say what and where in one line
+        if env_cfg.kwargs:  # the user's constructor arguments are the likely cause: a configuration error
+            raise EnvConfigError(
+                f"env.id={env_cfg.id!r} could not be built with env.kwargs={dict(env_cfg.kwargs)}: "
+                f"{describe_exception(exc)}"
+            ) from exc
         raise EnvBuildError(f"building env.id={env_cfg.id!r} failed: {describe_exception(exc)}") from exc
     try:
         return env.spec

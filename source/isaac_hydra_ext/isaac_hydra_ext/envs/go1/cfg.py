@@ -13,7 +13,8 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, get_type_hints
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from ...assets.go1 import GO1, Go1Params
 
@@ -289,15 +290,53 @@ def apply_overrides(cfg: Any, overrides: Mapping[str, Any], path: str = "") -> A
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:
-    """Convert Hydra/YAML values to the field's type: lists to tuples, ints to floats."""
-    text = str(hint)
-    if isinstance(value, Sequence) and not isinstance(value, str) and "tuple" in text:
-        value = tuple(float(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value)
-        if value and "tuple[float, float, float]" in text and len(value) != 3:
-            raise ValueError(f"Go1 task argument '{where}' needs 3 values, got {value!r}")
-        if value and "tuple[float, float]" in text and "tuple[float, float, float]" not in text and len(value) != 2:
-            raise ValueError(f"Go1 task argument '{where}' needs 2 values (low, high), got {value!r}")
+    """Check ``value`` against the field's type ``hint`` and convert Hydra/YAML values to it.
+
+    Lists become tuples, ints become floats where the field is a float; a value of another type (a string for a
+    number, a number for a flag, a scalar for a range) raises ``TypeError`` naming the field and the type it takes.
+    Types other than these scalars, tuples and their ``| None`` pass through unchecked.
+    """
+    options = [a for a in get_args(hint) if a is not type(None)] if get_origin(hint) in (Union, UnionType) else [hint]
+    if value is None:
+        if len(options) < len(get_args(hint)):  # the field allows None
+            return None
+        raise TypeError(f"Go1 task argument '{where}' takes {_type_name(hint)}, got None")
+    if len(options) != 1:
         return value
-    if isinstance(value, int) and not isinstance(value, bool) and text.startswith("float"):
+    kind = options[0]
+    if get_origin(kind) is tuple:
+        args = get_args(kind)
+        if isinstance(value, str) or not isinstance(value, Sequence):
+            raise TypeError(f"Go1 task argument '{where}' takes {_type_name(hint)}, got {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            element_types = [args[0]] * len(value)
+        else:
+            element_types = list(args)
+            if len(value) != len(args):
+                what = " (low, high)" if len(args) == 2 else ""
+                raise ValueError(f"Go1 task argument '{where}' needs {len(args)} values{what}, got {tuple(value)!r}")
+        return tuple(_coerce(v, t, where) for v, t in zip(value, element_types))
+    if kind is bool and not isinstance(value, bool):
+        raise TypeError(f"Go1 task argument '{where}' takes true or false, got {value!r}")
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise TypeError(f"Go1 task argument '{where}' takes an integer, got {value!r}")
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"Go1 task argument '{where}' takes a number, got {value!r}")
         return float(value)
+    if kind is str and not isinstance(value, str):
+        raise TypeError(f"Go1 task argument '{where}' takes a string, got {value!r}")
     return value
+
+
+def _type_name(hint: Any) -> str:
+    """How an error message names a field's type: ``a number``, ``2 numbers``, ``a string or null``..."""
+    if get_origin(hint) in (Union, UnionType):
+        options = [a for a in get_args(hint) if a is not type(None)]
+        return " or ".join(_type_name(a) for a in options) + (" or null" if len(options) < len(get_args(hint)) else "")
+    if get_origin(hint) is tuple:
+        args = get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"a list of {_type_name(args[0]).removeprefix('a ').removeprefix('an ')}s"
+        return f"a list of {len(args)} {_type_name(args[0]).removeprefix('a ').removeprefix('an ')}s"
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(hint, str(hint))

@@ -473,6 +473,8 @@ def _validate(cfg: Go1VelocityTaskCfg) -> None:
     sim = cfg.sim
     if sim.dt <= 0 or sim.decimation < 1:
         raise ValueError(f"sim.dt must be > 0 and sim.decimation >= 1, got {sim.dt}, {sim.decimation}")
+    if sim.nthread < 1:
+        raise ValueError(f"sim.nthread={sim.nthread} is invalid: must be an integer >= 1 (threads stepping the worlds)")
     choices = {
         "integrator": ("euler", "implicit", "implicitfast", "rk4"),
         "solver": ("newton", "cg", "pgs"),
