@@ -309,6 +309,7 @@ def test_play_bad_input_is_a_clear_error(args, message, tmp_path):
     [
         (["num_envs=0"], "num_envs=0 is invalid: must be an integer >= 1"),
         (["steps=-5"], "steps=-5 is invalid: must be an integer >= 1"),
+        (["seed=-1"], "seed=-1 is invalid: must be an integer >= 0"),  # before: gymnasium's traceback, exit 1
         (["report_json=/dev/null/r.json"], "report_json='/dev/null/r.json' cannot be written: '/dev/null' is a file"),
         (["report_json=/"], "report_json='/' is a directory; pass a file path"),
         (["video=true", "video_path=/dev/null/v.mp4"], "video_path='/dev/null/v.mp4' cannot be written"),

@@ -113,6 +113,29 @@ def wandb_offline_env(tmp_path, monkeypatch):
         monkeypatch.setenv(var, str(tmp_path / "wandb_home"))
 
 
+def test_wandb_without_credentials_is_one_line_with_the_ways_out_exit_2_and_no_run_directory(tmp_path, monkeypatch):
+    # No API key anywhere (a fresh HOME, no WANDB_API_KEY, online mode): wandb.init refuses with UsageError. Before:
+    # exit 1 with "cannot write the run's files in <run dir>", as if the disk had failed.
+    pytest.importorskip("wandb")
+    for var in [v for v in os.environ if v.startswith("WANDB_") or v == "NETRC"]:
+        monkeypatch.delenv(var)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for var in ("WANDB_CONFIG_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR", "WANDB_ARTIFACT_DIR"):
+        monkeypatch.setenv(var, str(tmp_path / "wandb_home"))
+    res = run_trainer(
+        [*PENDULUM, "ppo.num_workers=1", "experiment.max_env_steps=384", "logging.wandb=true"],
+        tmp_path,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert res.returncode == 2, res.stderr[-3000:]
+    errors = [line for line in res.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "Traceback" not in res.stdout + res.stderr, res.stderr[-3000:]
+    assert "W&B could not start (logging.wandb=true): UsageError" in errors[0]
+    assert "`wandb login`" in errors[0] and "WANDB_MODE=offline" in errors[0] and "logging.wandb=false" in errors[0]
+    assert not [p for p in (tmp_path / "runs").rglob("*") if p.is_dir()]
+
+
 def _wandb_file(run: Path) -> Path:
     (path,) = run.glob("wandb/offline-run-*/run-*.wandb")
     return path

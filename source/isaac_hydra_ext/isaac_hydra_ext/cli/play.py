@@ -107,6 +107,8 @@ def play_problems(cfg: PlayConfig) -> list[str]:
         value = getattr(cfg, key)
         if value < 1:
             problems.append(f"{key}={value} is invalid: must be an integer >= 1")
+    if cfg.seed < 0:
+        problems.append(f"seed={cfg.seed} is invalid: must be an integer >= 0 (the envs' seed streams start there)")
     problems += output_file_problems("report_json", cfg.report_json)
     if cfg.video:
         problems += output_file_problems("video_path", cfg.video_path)

@@ -35,7 +35,7 @@ from ..runners.shutdown import StopSignals
 from ..sampling.factory import UnsupportedSamplerError
 from ..utils.checkpoint import CheckpointError, CheckpointMismatchError
 from ..utils.run_dirs import RunDirError, create_run_dir, remove_unused_run_dir, resolve_checkpoint
-from ..utils.run_logger import RunLoggerError
+from ..utils.run_logger import RunLoggerError, WandbLoginError
 from . import early_signals
 
 log = logging.getLogger("isaac_hydra_ext")
@@ -125,7 +125,7 @@ def _run_in_dir(
         if created:
             remove_unused_run_dir(run_dir, ["config.yaml", "metrics.jsonl", "train.log"])
         # what the configuration can fix: an unsupported sampler, a sound checkpoint this configuration does not fit
-        if isinstance(exc, (UnsupportedSamplerError, CheckpointMismatchError)):
+        if isinstance(exc, (UnsupportedSamplerError, CheckpointMismatchError, WandbLoginError)):
             raise StartError(str(exc), 2) from exc
         what = "" if isinstance(exc, CheckpointError) else f"cannot write the run's files in {run_dir}: "
         raise StartError(f"{what}{exc}", 1) from exc

@@ -30,6 +30,7 @@ from ..runners.preflight import preflight_problems
 from ..sampling.factory import UnsupportedSamplerError
 from ..utils.checkpoint import CheckpointError, CheckpointMismatchError
 from ..utils.run_dirs import RunDirError, create_run_dir, resolve_checkpoint
+from ..utils.run_logger import RunLoggerError, WandbLoginError
 from . import compat
 from .script_args import AGENT_ENTRY, dump_params, make_env, parse, picklable_launcher_args
 from .vec_env import IsaacLabVecEnv, isaaclab_env_kwargs
@@ -221,6 +222,9 @@ def main_train(argv: list[str] | None = None) -> int:
     except CheckpointError as exc:  # a sound checkpoint this configuration does not fit: 2; a damaged file: 1
         print(f"Error: {exc}", file=sys.stderr, flush=True)
         return 2 if isinstance(exc, CheckpointMismatchError) else 1
+    except RunLoggerError as exc:  # W&B without credentials: 2 (the user's setup); W&B failing otherwise: 1
+        print(f"Error: {exc}", file=sys.stderr, flush=True)
+        return 2 if isinstance(exc, WandbLoginError) else 1
     print(
         f"run {summary['status']}: {summary['iterations']} iterations, {summary['env_steps']:,} env steps, "
         f"{summary['wall_time_s']:.1f} s; run directory {summary['run_dir']}",

@@ -85,6 +85,10 @@ class RunLoggerError(RuntimeError):
     """An output the run was asked for cannot be set up (e.g. W&B refused to start); the message says why."""
 
 
+class WandbLoginError(RunLoggerError):
+    """W&B refused to start for lack of credentials: the user's setup to fix (a configuration error, exit 2)."""
+
+
 class RunLogger:
     """Writes every scalar to TensorBoard, ``metrics.jsonl`` and W&B, and reports progress on the console.
 
@@ -193,7 +197,16 @@ class RunLogger:
                     resume=previous_run(resumed_from),
                 )
             except Exception as exc:  # noqa: BLE001 - wandb raises many kinds (no login, network, bad entity)
-                raise RunLoggerError(f"W&B could not start (logging.wandb=true): {type(exc).__name__}: {exc}") from exc
+                message = f"W&B could not start (logging.wandb=true): {type(exc).__name__}: {exc}"
+                import wandb.errors
+
+                if isinstance(exc, (wandb.errors.UsageError, wandb.errors.AuthenticationError)):
+                    raise WandbLoginError(
+                        f"{message.rstrip('.')}; log in with `wandb login` (or set WANDB_API_KEY), set "
+                        "WANDB_MODE=offline to log into the run directory and `wandb sync` it later, or set "
+                        "logging.wandb=false"
+                    ) from exc
+                raise RunLoggerError(message) from exc
         logger = cls(
             run_dir,
             lc.tensorboard,
