@@ -74,6 +74,15 @@ def test_resume_continues_step_count_and_iterations(tmp_path):
     assert s2["policy_version"] > s1["policy_version"]
     ckpt = torch.load(run2 / f"model_{s2['iterations']}.pt", weights_only=True)
     assert ckpt["env_steps"] == 4096 and ckpt["iteration"] == s2["iterations"]
+    # resuming the finished run with the same budget (a job script that always resumes) trains nothing and says so,
+    # exit 0, no new run directory (before: a third directory holding a copy of the checkpoint, "run finished")
+    time.sleep(1.1)
+    third = run_trainer([*base, "experiment.max_env_steps=4096", "checkpoint.resume=latest"], tmp_path)
+    assert third.returncode == 0, third.stderr[-2000:]
+    last = run2 / f"model_{s2['iterations']}.pt"
+    expected = f"nothing to train: {last} is at iteration {s2['iterations']} and 4,096 env steps, which "
+    assert expected + "experiment.max_env_steps=4096 already covers" in third.stdout, third.stdout
+    assert len([d for d in (tmp_path / "runs").rglob("*") if d.is_dir() and d.parent.name == "pendulum"]) == 2
 
 
 def test_multirun_sweep_runs_each_job_in_its_own_directory(tmp_path):

@@ -153,6 +153,27 @@ def test_a_checkpoint_this_configuration_does_not_fit_is_one_line_and_exit_2(
     assert "Traceback" not in err
 
 
+def test_resuming_a_run_that_reached_max_iterations_trains_nothing_and_says_so(
+    tmp_path, monkeypatch, capsys, no_simulator
+):
+    # a job script that always passes --checkpoint latest, run again after the run finished (before: a new run
+    # directory with a copy of the checkpoint)
+    from isaac_hydra_ext.isaaclab.entrypoints import main_train
+
+    monkeypatch.chdir(tmp_path)
+    args = ["--task", ROUGH, "--num_envs", "8", "--device", "cpu", "agent.batch_size=64", "--max_iterations", "1"]
+    assert main_train(args) == 0
+    capsys.readouterr()
+    runs = sorted((tmp_path / "logs" / "appo").rglob("model_1.pt"))
+    assert len(runs) == 1
+    assert main_train([*args, "--checkpoint", "latest"]) == 0
+    out, err = capsys.readouterr()
+    assert f"nothing to train: {runs[0]} is at iteration 1 and " in out, out + err
+    assert "which --max_iterations=1 already covers; raise --max_iterations to train further" in out
+    assert "Traceback" not in out + err and sorted((tmp_path / "logs" / "appo").rglob("model_*.pt")) == runs
+    assert [p.parent for p in (tmp_path / "logs" / "appo").rglob("params")] == [runs[0].parent]  # no second run dir
+
+
 def test_resume_latest_continues(tmp_path, monkeypatch, no_simulator):
     from isaac_hydra_ext.isaaclab.entrypoints import main_train
 

@@ -31,6 +31,7 @@ from ..envs.vec_env import EnvSpec
 from ..runners.builder import build_runner
 from ..runners.distributed import DistributedContext
 from ..runners.preflight import preflight_problems
+from ..runners.runner import NothingToTrain
 from ..runners.shutdown import StopSignals
 from ..sampling.factory import UnsupportedSamplerError
 from ..utils.checkpoint import CheckpointError, CheckpointMismatchError
@@ -121,6 +122,9 @@ def _run_in_dir(
     signals = StopSignals()
     try:
         runner = build_runner(cfg, run_dir, spec, resume_path=resume, dist=dist, signals=signals)
+    except NothingToTrain as exc:
+        removed = created and remove_unused_run_dir(run_dir, ["config.yaml", "metrics.jsonl", "train.log"])
+        raise NothingToTrain(f"{exc}{' (no run directory was made)' if removed else ''}") from None
     except (CheckpointError, OSError, UnsupportedSamplerError, RunLoggerError) as exc:
         if created:
             remove_unused_run_dir(run_dir, ["config.yaml", "metrics.jsonl", "train.log"])
@@ -208,6 +212,10 @@ def _hydra_main(dcfg: DictConfig) -> None:
         _fail(str(exc), 2)
     except StartError as exc:
         _fail(str(exc), exc.exit_code)
+    except NothingToTrain as exc:  # a finished run resumed again (a job script that always resumes): not an error
+        if int(os.environ.get("RANK", "0")) == 0:
+            print(exc, flush=True)
+        return
     status = summary["status"]
     if int(os.environ.get("RANK", "0")) > 0:  # rank 0 reports for the whole torchrun job
         if status == "failed":

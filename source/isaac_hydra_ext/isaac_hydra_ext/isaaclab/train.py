@@ -27,9 +27,10 @@ from ..config.validation import ConfigError, config_problems, raise_if_problems
 from ..runners.builder import build_runner
 from ..runners.distributed import DistributedContext
 from ..runners.preflight import preflight_problems
+from ..runners.runner import NothingToTrain
 from ..sampling.factory import UnsupportedSamplerError
 from ..utils.checkpoint import CheckpointError, CheckpointMismatchError
-from ..utils.run_dirs import RunDirError, create_run_dir, resolve_checkpoint
+from ..utils.run_dirs import RunDirError, create_run_dir, remove_unused_run_dir, resolve_checkpoint
 from ..utils.run_logger import RunLoggerError, WandbLoginError
 from . import compat
 from .script_args import AGENT_ENTRY, dump_params, make_env, parse, picklable_launcher_args
@@ -165,16 +166,21 @@ def run_train(
             run_dir = create_run_dir(agent_cfg.output_dir, agent_cfg.experiment_name, agent_cfg.run_name)
             dump_params(run_dir, env_cfg, agent_cfg)
             print(f"[INFO] Logging experiment in directory: {run_dir}", flush=True)
-        if in_process:
-            vec = _in_process_env(args, env_cfg, train_cfg, run_dir, make_env)
-            try:
-                return build_runner(
-                    train_cfg, run_dir, vec.spec, resume_path=resume or None, envs=[vec], dist=dist
-                ).train()
-            finally:
-                vec.close()
-        assert spec is not None
-        return build_runner(train_cfg, run_dir, spec, resume_path=resume or None, dist=dist).train()
+        try:
+            if in_process:
+                vec = _in_process_env(args, env_cfg, train_cfg, run_dir, make_env)
+                try:
+                    return build_runner(
+                        train_cfg, run_dir, vec.spec, resume_path=resume or None, envs=[vec], dist=dist
+                    ).train()
+                finally:
+                    vec.close()
+            assert spec is not None
+            return build_runner(train_cfg, run_dir, spec, resume_path=resume or None, dist=dist).train()
+        except NothingToTrain:  # leave no run directory holding only the parameters
+            if is_main:
+                remove_unused_run_dir(run_dir, [os.path.join("params", f) for f in ("env.yaml", "agent.yaml")])
+            raise
     finally:
         if dist is not None:
             dist.close()
@@ -222,6 +228,13 @@ def main_train(argv: list[str] | None = None) -> int:
     except CheckpointError as exc:  # a sound checkpoint this configuration does not fit: 2; a damaged file: 1
         print(f"Error: {exc}", file=sys.stderr, flush=True)
         return 2 if isinstance(exc, CheckpointMismatchError) else 1
+    except NothingToTrain as exc:  # the checkpoint to resume already reached --max_iterations: not an error
+        names = {"experiment.max_iterations": "--max_iterations", "experiment.max_env_steps": "agent.max_env_steps"}
+        message = str(exc)
+        for key, name in names.items():  # this script's names for the budget
+            message = message.replace(key, name)
+        print(message, flush=True)
+        return 0
     except RunLoggerError as exc:  # W&B without credentials: 2 (the user's setup); W&B failing otherwise: 1
         print(f"Error: {exc}", file=sys.stderr, flush=True)
         return 2 if isinstance(exc, WandbLoginError) else 1

@@ -32,7 +32,7 @@ from ..utils.checkpoint import (
 from ..utils.run_logger import RunLogger
 from .distributed import DistributedContext
 from .preflight import available_cores
-from .runner import APPORunner, ResumeState, config_to_yaml
+from .runner import APPORunner, NothingToTrain, ResumeState, budget_reached, config_to_yaml
 from .shutdown import StopSignals
 from .training_video import TrainingVideoRecorder
 
@@ -223,6 +223,14 @@ def build_runner(
             env_id=cfg.env.id,
             allow_env_change=cfg.checkpoint.allow_env_change,
         )
+        reached = budget_reached(cfg.experiment, resume.iteration, resume.env_steps)
+        if reached is not None:  # e.g. a job script that resumes a finished run again
+            limit = f"experiment.{reached}"
+            raise NothingToTrain(
+                f"nothing to train: {resume_path} is at iteration {resume.iteration} and {resume.env_steps:,} env "
+                f"steps, which {limit}={getattr(cfg.experiment, reached)} already covers; raise {limit} to train "
+                "further"
+            )
     if dist is not None:
         dist.broadcast_model(model)
     is_main = dist is None or dist.rank == 0

@@ -41,6 +41,22 @@ def config_to_yaml(cfg: TrainConfig) -> str:
     return OmegaConf.to_yaml(OmegaConf.structured(cfg))
 
 
+def budget_reached(experiment: Any, iteration: int, env_steps: int) -> str | None:
+    """The count budget of ``experiment`` (an ``ExperimentConfig``) that ``iteration`` / ``env_steps`` have reached.
+
+    ``"max_env_steps"`` or ``"max_iterations"`` (a limit of 0 is no limit), or None while both are below theirs.
+    """
+    if experiment.max_env_steps > 0 and env_steps >= experiment.max_env_steps:
+        return "max_env_steps"
+    if experiment.max_iterations > 0 and iteration >= experiment.max_iterations:
+        return "max_iterations"
+    return None
+
+
+class NothingToTrain(Exception):
+    """The checkpoint to resume has already reached the run's budget: nothing is built or started."""
+
+
 @dataclass
 class ResumeState:
     """Where a resumed run continues from (read from its checkpoint by the builder)."""
@@ -161,11 +177,9 @@ class APPORunner:
 
     def _done_locally(self) -> bool:
         exp = self.cfg.experiment
-        if exp.max_env_steps > 0 and self.env_steps >= exp.max_env_steps:
-            self.signals.request("max_env_steps")
-            return True
-        if exp.max_iterations > 0 and self.iteration >= exp.max_iterations:
-            self.signals.request("max_iterations")
+        reached = budget_reached(exp, self.iteration, self.env_steps)
+        if reached is not None:
+            self.signals.request(reached)
             return True
         if exp.max_wall_time_s > 0 and time.time() - self.started >= exp.max_wall_time_s:
             self.signals.request("max_wall_time_s")
