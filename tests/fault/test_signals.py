@@ -131,3 +131,68 @@ def test_signal_during_an_update_finishes_it_then_exits_0_with_checkpoint(tmp_pa
     assert ckpt["iteration"] == seen_iteration + 1
     assert all(torch.isfinite(v).all() for v in ckpt["model"].values())
     assert not shm_left_behind(shm_before)
+
+
+def test_a_terminal_that_hangs_up_stops_the_run_like_sigterm_with_its_checkpoint(tmp_path):
+    # The run's controlling terminal goes away (a closed terminal window, a dropped SSH session): the kernel sends
+    # SIGHUP to the learner and its workers. Before: the learner died where it stood (summary.json left at
+    # "running", the iterations since the last periodic checkpoint lost). Now it stops like for SIGTERM, and its
+    # console output, which would fail with EIO on the dead terminal, goes to /dev/null.
+    import fcntl
+    import os
+    import pty
+    import select
+    import subprocess
+    import termios
+
+    from conftest import cli_env
+    from fault_cli import trainer_cmd
+
+    shm_before = shm_entries()
+    master, slave = pty.openpty()
+
+    def take_the_terminal():  # after setsid: the pty becomes the session's controlling terminal
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(
+        trainer_cmd(tmp_path, [*ARGS, "logging.console=line"]),
+        cwd=tmp_path,
+        env=cli_env(),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        preexec_fn=take_the_terminal,
+    )
+    os.close(slave)
+    seen: dict[int, psutil.Process] = {}
+    shown = b""
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:  # read the terminal, as a terminal would
+            if select.select([master], [], [], 0.2)[0]:
+                shown += os.read(master, 65536)
+            dirs = run_dirs(tmp_path)
+            if dirs and (try_summary(dirs[0]).get("iterations") or 0) >= 2:
+                break
+        _watch_children(proc, seen)
+        assert proc.poll() is None, shown.decode(errors="replace")[-3000:]
+        assert any("spawn_main" in " ".join(c.cmdline()) for c in alive(list(seen.values())))
+    finally:
+        os.close(master)  # the terminal hangs up
+    try:
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, shown.decode(errors="replace")[-3000:]
+    (run_dir,) = run_dirs(tmp_path)
+    s = read_summary(run_dir)
+    assert s["status"] == "interrupted" and s["stop_reason"] == "SIGHUP" and s["error"] is None, s
+    assert s["iterations"] >= 2 and s["last_checkpoint"].endswith(f"model_{s['iterations']}.pt")
+    assert torch.load(s["last_checkpoint"], weights_only=True)["iteration"] == s["iterations"]
+    assert "Traceback" not in (run_dir / "train.log").read_text()
+    time.sleep(0.5)
+    assert not alive(list(seen.values())), [c.pid for c in alive(list(seen.values()))]
+    assert not shm_left_behind(shm_before)

@@ -28,7 +28,7 @@ from ..utils.progress import format_mean
 from ..utils.run_logger import EpisodeWindow, RunLogger, RunLoggerError
 from .accounting import RolloutAccounting
 from .distributed import DistributedContext, PeerFailure
-from .shutdown import StopSignals
+from .shutdown import STOP_SIGNAL_NAMES, StopSignals
 from .throughput import LearnerBoundCheck
 
 log = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ class APPORunner:
                 self._loop()
             if self.dist is not None:
                 self._check_ranks_in_sync()
-            status = "interrupted" if self.stop_reason in ("SIGINT", "SIGTERM") else "finished"
+            status = "interrupted" if self.stop_reason in STOP_SIGNAL_NAMES else "finished"
         except KeyboardInterrupt:
             status = "interrupted"
             self.signals.request("SIGINT")

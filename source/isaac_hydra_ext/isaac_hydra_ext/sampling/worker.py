@@ -73,8 +73,11 @@ def worker_main(
     spec: WorkerSpec, conn: Connection, buffer: RolloutBuffer, weights: SharedWeights, heartbeats: torch.Tensor
 ) -> None:
     """Entry point of a worker process (started with the spawn method)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the learner's to handle; it stops us in order
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the learner around our spawn
+    # Ctrl-C and a terminal's hang-up are the learner's to handle; it stops us in order (a hang-up under nohup
+    # stays ignored, as the learner's)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGHUP})  # blocked by the learner at our spawn
     _die_with_parent()
     torch.set_num_threads(1)
     wid = spec.worker_id

@@ -116,12 +116,12 @@ class WorkerPool:
             name=f"appo-worker-{wid}",
             daemon=True,
         )
-        # SIGINT is blocked while the child is spawned. The child inherits the blocked mask (exec keeps it), so a
-        # Ctrl-C to the process group during its start-up cannot kill it; worker_main ignores SIGINT, then unblocks
-        # it. Here a SIGINT that arrives meanwhile stays pending and reaches the run's handler when the mask is
-        # restored. (Ignoring SIGINT around the spawn lost it: with spawn, start() waits for the child interpreter
-        # to read its arguments, which takes seconds on a loaded machine, and a Ctrl-C then was dropped.)
-        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        # SIGINT (and SIGHUP, likewise) is blocked while the child is spawned. The child inherits the blocked mask (exec
+        # keeps it), so a Ctrl-C to the process group during its start-up cannot kill it; worker_main ignores SIGINT,
+        # then unblocks it. Here a SIGINT that arrives meanwhile stays pending and reaches the run's handler when the
+        # mask is restored. (Ignoring SIGINT around the spawn lost it: with spawn, start() waits for the child
+        # interpreter to read its arguments, which takes seconds on a loaded machine, and a Ctrl-C then was dropped.)
+        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGHUP})
         try:
             process.start()
         finally:
