@@ -229,6 +229,40 @@ def test_play_without_arguments_finds_the_newest_run_under_logs_appo(
     assert f"from {copied}" in out
 
 
+def test_ctrl_c_ends_a_long_replay_with_its_report_and_export_exit_0(pendulum_checkpoint, tmp_path):
+    # A replay of 10^7 steps ended by Ctrl-C, as a user ends one that runs too long. Before: a KeyboardInterrupt
+    # traceback, exit 130, no report and no export.
+    import signal
+    import time
+
+    copied = _copy_run(pendulum_checkpoint, tmp_path / "run")
+    with open(tmp_path / "out.txt", "w") as out, open(tmp_path / "err.txt", "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "isaac_hydra_ext.play", f"checkpoint={copied}", "steps=10000000", "video=false"],
+            cwd=tmp_path,
+            env=cli_env(),
+            stdout=out,
+            stderr=err,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while "replaying " not in (tmp_path / "out.txt").read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, (tmp_path / "err.txt").read_text()[-3000:]
+            time.sleep(0.1)
+        time.sleep(0.5)  # some steps into the replay
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stdout, stderr = (tmp_path / "out.txt").read_text(), (tmp_path / "err.txt").read_text()
+    assert proc.returncode == 0, stderr[-3000:]
+    assert "Traceback" not in stdout + stderr and "Ctrl-C: ending the replay after this step" in stderr
+    assert "stopped by Ctrl-C after " in stdout and " of 10000000 steps" in stdout, stdout
+    assert (copied.parent / "exported" / "policy.pt").is_file()
+
+
 def test_export_runs_after_the_replay_and_a_failed_export_is_one_line(pendulum_checkpoint, tmp_path, capsys):
     checkpoint = _copy_run(pendulum_checkpoint, tmp_path / "run")
     (tmp_path / "run" / "exported").write_text("a file where the export directory goes: it cannot be written")
@@ -284,7 +318,7 @@ def test_a_video_that_cannot_be_made_is_named_as_such_and_leaves_nothing(
     assert code == 3
     assert err.count("\n") == 1 and "cannot write the video" in err and "pygame" in err and "video=false" in err
     assert not (tmp_path / "new_dir").exists()  # neither the partial file nor the directory made for it
-    assert out == ""
+    assert out.startswith("replaying ") and "played " not in out  # the start line, no report
 
 
 # ---- bad input: one line, exit 2 ----------------------------------------------------------------------------------

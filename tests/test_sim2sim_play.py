@@ -80,6 +80,8 @@ def test_newton_checkpoint_replays_on_mujoco_exactly_as_the_mujoco_policy(checkp
     )
     assert code == 0, err
     lines = out.splitlines()
+    assert lines[0].startswith(f"replaying {newton} on {GO1_PLAY}: 2 envs x 80 steps")  # the start line
+    lines = lines[1:]
     assert lines[0].startswith(f"played 80 steps x 2 envs of {GO1_PLAY}")
     assert lines[1].startswith(f"  sim-to-sim: policy trained on {NEWTON}, replayed on {GO1_PLAY}: joints reordered")
     assert any(line.startswith("  sim-to-sim tracking: lin-vel xy error") for line in lines)

@@ -20,6 +20,9 @@ observations and actions are mapped between the two tasks' deployment info (:mod
 e.g. a policy trained on the Isaac Lab Newton Go1 task replayed on the embedded MuJoCo one); the report says which
 mapping was applied and adds the velocity-tracking errors and the fall rate; what cannot be mapped is exit 2.
 
+A first Ctrl-C ends the replay after the current step (the report, video and export follow, exit 0); a second one,
+or one before the replay, stops at once (exit 130).
+
 Exit codes: 0 done (also when only the export failed: see its line), 2 bad input (a bad value, a missing or invalid
 checkpoint, an unknown env), 3 video requested but it cannot be written (the message names the cause, e.g. the
 system package for offscreen OpenGL; or pass ``video=false``).
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
 import sys
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -235,6 +239,7 @@ def play(cfg: PlayConfig) -> PlayResult:
     env_cfg = play_env_config(cfg, checkpoint, loaded.config_yaml)
     run_dir = os.path.dirname(checkpoint)
     recorder = None
+    ctrl_c = _CtrlCStopsTheReplay()
     if cfg.video:
         from ..envs.video import rendering_env_config
 
@@ -261,14 +266,21 @@ def play(cfg: PlayConfig) -> PlayResult:
             from ..envs.video import VideoRecorder
 
             recorder = VideoRecorder(env, cfg.video_path or os.path.join(run_dir, "videos", "play.mp4"))
-        report = replay(
-            env,
-            policy,
-            cfg.steps,
-            cfg.seed,
-            clip_actions=env_cfg.clip_actions,
-            on_frame=None if recorder is None else recorder.capture,
-        )
+        with ctrl_c:
+            print(
+                f"replaying {checkpoint} on {env_cfg.id}: {cfg.num_envs} envs x {cfg.steps} steps "
+                "(Ctrl-C ends it early)",
+                flush=True,
+            )
+            report = replay(
+                env,
+                policy,
+                cfg.steps,
+                cfg.seed,
+                clip_actions=env_cfg.clip_actions,
+                on_frame=None if recorder is None else recorder.capture,
+                keep_running=ctrl_c.keep_running,
+            )
         if recorder is not None:
             recorder.close()
     except BaseException:
@@ -280,6 +292,8 @@ def play(cfg: PlayConfig) -> PlayResult:
     result = PlayResult(checkpoint, env_cfg.id, report, video="" if recorder is None else recorder.path)
     if mapping is not None:
         result.notes = [f"  {mapping.describe()}", summary_line(report)]
+    if ctrl_c.stopped:
+        result.notes.append(f"  stopped by Ctrl-C after {report.steps} of {cfg.steps} steps")
     if cfg.report_json:
         try:
             write_report_json(cfg.report_json, report, env_cfg.id, checkpoint, mapping)
@@ -291,6 +305,42 @@ def play(cfg: PlayConfig) -> PlayResult:
         if "onnx" in exported.paths:
             result.onnx_metadata = read_onnx_metadata(exported.paths["onnx"])
     return result
+
+
+class _CtrlCStopsTheReplay:
+    """Ctrl-C within the block: the first ends the replay after the current step, a second interrupts at once.
+
+    After a first Ctrl-C the report, the video and the export still follow. Outside the main thread nothing is
+    installed.
+    """
+
+    def __init__(self) -> None:
+        self.stopped = False
+        self._previous: Any = None
+
+    def keep_running(self) -> bool:
+        """For :func:`~isaac_hydra_ext.envs.replay.replay`: False once Ctrl-C was pressed."""
+        return not self.stopped
+
+    def _handle(self, _signum: int, _frame: Any) -> None:
+        if self.stopped:
+            raise KeyboardInterrupt
+        self.stopped = True
+        try:  # unbuffered: the interrupted code may be writing to stderr's buffer
+            os.write(2, b"Ctrl-C: ending the replay after this step (again: stop at once)\n")
+        except OSError:
+            pass
+
+    def __enter__(self) -> _CtrlCStopsTheReplay:
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread
+            self._previous = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def parse_args(argv: list[str]) -> PlayConfig:
@@ -320,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         result = play(parse_args(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:  # before the replay started, or a second Ctrl-C during it
+        print("Error: interrupted (nothing exported)", file=sys.stderr, flush=True)
+        return 130
     except (PlayError, CheckpointError, RunDirError) as exc:
         print(f"Error: {exc}", file=sys.stderr, flush=True)
         return 2
