@@ -26,13 +26,18 @@ SIGNALS = [signal.SIGINT, signal.SIGTERM]
 ARGS = ["env=gym_pendulum", *SMALL, "experiment.max_env_steps=100000000", "checkpoint.every_iterations=0"]
 
 
-def _finish(proc, tmp_path, children_seen):
+def _wait_or_kill(proc, timeout: float = 120) -> None:
+    """Wait for the trainer to exit; kill it if it has not (the assertions that follow then say why)."""
     try:
-        proc.wait(timeout=120)
+        proc.wait(timeout=timeout)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _finish(proc, tmp_path, children_seen):
+    _wait_or_kill(proc)
     out, err = output(tmp_path)
     assert proc.returncode == 0, err[-3000:]
     assert "Traceback" not in out + err
@@ -180,12 +185,7 @@ def test_a_terminal_that_hangs_up_stops_the_run_like_sigterm_with_its_checkpoint
         assert any("spawn_main" in " ".join(c.cmdline()) for c in alive(list(seen.values())))
     finally:
         os.close(master)  # the terminal hangs up
-    try:
-        proc.wait(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    _wait_or_kill(proc)
     assert proc.returncode == 0, shown.decode(errors="replace")[-3000:]
     (run_dir,) = run_dirs(tmp_path)
     s = read_summary(run_dir)
