@@ -196,6 +196,8 @@ def build_runner(
 
     Raises:
         CheckpointError: ``resume_path`` cannot be loaded or does not fit this run.
+        NothingToTrain: ``resume_path`` has already reached ``experiment.max_env_steps`` or ``max_iterations``
+            (checked after it was found to fit; nothing else is built then).
 
     """
     signals = signals or StopSignals()
