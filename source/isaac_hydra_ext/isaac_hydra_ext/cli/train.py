@@ -122,12 +122,11 @@ def _run_in_dir(
     signals = StopSignals()
     try:
         runner = build_runner(cfg, run_dir, spec, resume_path=resume, dist=dist, signals=signals)
-    except NothingToTrain as exc:
+    except (NothingToTrain, CheckpointError, OSError, UnsupportedSamplerError, RunLoggerError) as exc:
         removed = created and remove_unused_run_dir(run_dir, ["config.yaml", "metrics.jsonl", "train.log"])
-        raise NothingToTrain(f"{exc}{' (no run directory was made)' if removed else ''}") from None
-    except (CheckpointError, OSError, UnsupportedSamplerError, RunLoggerError) as exc:
-        if created:
-            remove_unused_run_dir(run_dir, ["config.yaml", "metrics.jsonl", "train.log"])
+        if isinstance(exc, NothingToTrain):
+            exc.remark = " (no run directory was made)" if removed else ""
+            raise
         # what the configuration can fix: an unsupported sampler, a sound checkpoint this configuration does not fit
         if isinstance(exc, (UnsupportedSamplerError, CheckpointMismatchError, WandbLoginError)):
             raise StartError(str(exc), 2) from exc
@@ -214,7 +213,7 @@ def _hydra_main(dcfg: DictConfig) -> None:
         _fail(str(exc), exc.exit_code)
     except NothingToTrain as exc:  # a finished run resumed again (a job script that always resumes): not an error
         if int(os.environ.get("RANK", "0")) == 0:
-            print(exc, flush=True)
+            print(exc.describe(), flush=True)
         return
     status = summary["status"]
     if int(os.environ.get("RANK", "0")) > 0:  # rank 0 reports for the whole torchrun job

@@ -229,11 +229,8 @@ def main_train(argv: list[str] | None = None) -> int:
         print(f"Error: {exc}", file=sys.stderr, flush=True)
         return 2 if isinstance(exc, CheckpointMismatchError) else 1
     except NothingToTrain as exc:  # the checkpoint to resume already reached --max_iterations: not an error
-        names = {"experiment.max_iterations": "--max_iterations", "experiment.max_env_steps": "agent.max_env_steps"}
-        message = str(exc)
-        for key, name in names.items():  # this script's names for the budget
-            message = message.replace(key, name)
-        print(message, flush=True)
+        options = {"max_iterations": "--max_iterations", "max_env_steps": "agent.max_env_steps"}  # this script's
+        print(exc.describe(options[exc.budget]), flush=True)
         return 0
     except RunLoggerError as exc:  # W&B without credentials: 2 (the user's setup); W&B failing otherwise: 1
         print(f"Error: {exc}", file=sys.stderr, flush=True)

@@ -227,12 +227,8 @@ def build_runner(
         )
         reached = budget_reached(cfg.experiment, resume.iteration, resume.env_steps)
         if reached is not None:  # e.g. a job script that resumes a finished run again
-            limit = f"experiment.{reached}"
-            raise NothingToTrain(
-                f"nothing to train: {resume_path} is at iteration {resume.iteration} and {resume.env_steps:,} env "
-                f"steps, which {limit}={getattr(cfg.experiment, reached)} already covers; raise {limit} to train "
-                "further"
-            )
+            limit = getattr(cfg.experiment, reached)
+            raise NothingToTrain(resume_path, resume.iteration, resume.env_steps, reached, limit)
     if dist is not None:
         dist.broadcast_model(model)
     is_main = dist is None or dist.rank == 0

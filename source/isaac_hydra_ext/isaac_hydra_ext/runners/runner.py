@@ -56,6 +56,22 @@ def budget_reached(experiment: Any, iteration: int, env_steps: int) -> str | Non
 class NothingToTrain(Exception):
     """The checkpoint to resume has already reached the run's budget: nothing is built or started."""
 
+    def __init__(self, checkpoint: str, iteration: int, env_steps: int, budget: str, limit: int):
+        """``budget``: the ``experiment`` key that was reached (``max_env_steps`` or ``max_iterations``)."""
+        self.checkpoint, self.iteration, self.env_steps = checkpoint, iteration, env_steps
+        self.budget, self.limit = budget, limit
+        self.remark = ""
+        """Appended to the line by the command that knows more (e.g. that it removed the run directory)."""
+        super().__init__(self.describe())
+
+    def describe(self, option: str = "") -> str:
+        """One line saying so, naming the budget as ``option`` (default ``experiment.<budget>``)."""
+        option = option or f"experiment.{self.budget}"
+        return (
+            f"nothing to train: {self.checkpoint} is at iteration {self.iteration} and {self.env_steps:,} env "
+            f"steps, which {option}={self.limit} already covers; raise {option} to train further{self.remark}"
+        )
+
 
 @dataclass
 class ResumeState:

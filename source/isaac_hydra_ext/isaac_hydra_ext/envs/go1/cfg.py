@@ -296,9 +296,9 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
     number, a number for a flag, a scalar for a range) raises ``TypeError`` naming the field and the type it takes.
     Types other than these scalars, tuples and their ``| None`` pass through unchecked.
     """
-    options = [a for a in get_args(hint) if a is not type(None)] if get_origin(hint) in (Union, UnionType) else [hint]
+    options, nullable = _union_options(hint)
     if value is None:
-        if len(options) < len(get_args(hint)):  # the field allows None
+        if nullable:
             return None
         raise TypeError(f"Go1 task argument '{where}' takes {_type_name(hint)}, got None")
     if len(options) != 1:
@@ -329,14 +329,22 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
     return value
 
 
+def _union_options(hint: Any) -> tuple[list[Any], bool]:
+    """The types a field's hint allows besides None, and whether it allows None (``float | None``: [float], True)."""
+    if get_origin(hint) not in (Union, UnionType):
+        return [hint], False
+    options = [a for a in get_args(hint) if a is not type(None)]
+    return options, len(options) < len(get_args(hint))
+
+
 def _type_name(hint: Any) -> str:
     """How an error message names a field's type: ``a number``, ``2 numbers``, ``a string or null``..."""
-    if get_origin(hint) in (Union, UnionType):
-        options = [a for a in get_args(hint) if a is not type(None)]
-        return " or ".join(_type_name(a) for a in options) + (" or null" if len(options) < len(get_args(hint)) else "")
+    options, nullable = _union_options(hint)
+    if len(options) > 1 or nullable:
+        return " or ".join(_type_name(a) for a in options) + (" or null" if nullable else "")
     if get_origin(hint) is tuple:
         args = get_args(hint)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return f"a list of {_type_name(args[0]).removeprefix('a ').removeprefix('an ')}s"
-        return f"a list of {len(args)} {_type_name(args[0]).removeprefix('a ').removeprefix('an ')}s"
+        element = _type_name(args[0]).removeprefix("a ").removeprefix("an ")
+        count = "" if len(args) == 2 and args[1] is Ellipsis else f"{len(args)} "
+        return f"a list of {count}{element}s"
     return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(hint, str(hint))
